@@ -1,0 +1,19 @@
+import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
+
+/**
+ * A stable ObjectId derived from a namespace and parts (source ids, names, emails).
+ * Idempotent upserts key on it, and it keeps uniqueness in `_id`, the one unique index every
+ * MongoDB-compatible server enforces (the embedded one rejects string `_id`s and ignores
+ * unique secondary indexes).
+ */
+export function deterministicId(namespace: string, ...parts: (string | number)[]): Types.ObjectId {
+  const hash = createHash('sha256');
+  hash.update(namespace);
+  for (const part of parts) {
+    const text = String(part);
+    // Length-prefix each part so ('ab','c') and ('a','bc') differ.
+    hash.update(`\u0000${text.length}:${text}`);
+  }
+  return new Types.ObjectId(hash.digest().subarray(0, 12));
+}

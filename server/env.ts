@@ -1,0 +1,132 @@
+/**
+ * The only reader of process.env. Every variable Parley understands is declared here, with its
+ * default and a one-line description (the README's configuration table is checked against it).
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const TFJS_BACKENDS = ['auto', 'node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
+
+const port = (what: string) =>
+  z.coerce
+    .number({ error: `expected ${what} as an integer from 0 to 65535` })
+    .int({ error: `expected ${what} as an integer from 0 to 65535` })
+    .min(0, { error: `expected ${what} as an integer from 0 to 65535` })
+    .max(65535, { error: `expected ${what} as an integer from 0 to 65535` });
+
+const booleanFlag = z.stringbool({ error: 'expected true/false (also accepted: 1/0, yes/no, on/off)' });
+
+/** Variable name -> schema. `.describe()` texts are the documentation. */
+export const envShape = {
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('development, production or test. Production never creates demo users or passwords.'),
+  PORT: port('a port').default(3000).describe('HTTP and Socket.IO port. 0 picks a free port.'),
+  HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Interface to listen on. Use 0.0.0.0 to accept connections from other machines.'),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, { error: 'expected a mongodb:// or mongodb+srv:// connection string' })
+    .optional()
+    .describe('MongoDB for Parley itself (any MongoDB >= 6, Atlas included). Unset: an embedded server starts.'),
+  PARLEY_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('./data')
+    .describe('Models, checkpoints, the embedded database snapshot and the generated session secret.'),
+  SESSION_SECRET: z
+    .string()
+    .min(32, { error: 'expected at least 32 characters' })
+    .optional()
+    .describe('Signs session cookies and visitor tokens. Unset: generated once and kept in PARLEY_DATA_DIR.'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe(`One of ${LOG_LEVELS.join(', ')}.`),
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe('auto prints readable lines on a terminal and JSON lines otherwise.'),
+  TFJS_BACKEND: z
+    .enum(TFJS_BACKENDS)
+    .default('auto')
+    .describe(`Tensor backend: ${TFJS_BACKENDS.join(', ')}. auto takes the fastest one present.`),
+  PARLEY_DEMO: booleanFlag
+    .optional()
+    .describe('Seed the demo source, demo users and demo page data on first start. Default: on with the embedded database outside production.'),
+  PARLEY_EMBEDDED_DB_PORT: port('a port')
+    .default(0)
+    .describe('Loopback port of the embedded database. 0 picks a free port.'),
+  PARLEY_SNAPSHOT_INTERVAL_MS: z.coerce
+    .number({ error: 'expected milliseconds as an integer >= 100' })
+    .int({ error: 'expected milliseconds as an integer >= 100' })
+    .min(100, { error: 'expected milliseconds as an integer >= 100' })
+    .default(5000)
+    .describe('How often the embedded database writes its snapshot when something changed.'),
+} as const;
+
+const envSchema = z.object(envShape);
+type RawEnv = z.infer<typeof envSchema>;
+
+export interface Env extends Omit<RawEnv, 'PARLEY_DEMO'> {
+  /** Absolute path of PARLEY_DATA_DIR. */
+  PARLEY_DATA_DIR: string;
+  /** Resolved: explicit value, else on for the embedded database outside production. */
+  PARLEY_DEMO: boolean;
+}
+
+export interface EnvProblem {
+  variable: string;
+  message: string;
+}
+
+export class EnvError extends Error {
+  constructor(readonly problems: EnvProblem[]) {
+    super(
+      `Invalid environment (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'),
+    );
+    this.name = 'EnvError';
+  }
+}
+
+/** Empty strings count as unset, the way `FOO=` in an env file is usually meant. */
+function withoutEmpty(source: Record<string, string | undefined>): Record<string, string> {
+  const known = Object.keys(envShape);
+  const picked: Record<string, string> = {};
+  for (const key of known) {
+    const value = source[key];
+    if (value !== undefined && value.trim() !== '') picked[key] = value.trim();
+  }
+  return picked;
+}
+
+/** Parses and validates the environment; throws EnvError naming every bad variable. */
+export function loadEnv(source: Record<string, string | undefined> = process.env, cwd = process.cwd()): Env {
+  const parsed = envSchema.safeParse(withoutEmpty(source));
+  if (!parsed.success) {
+    throw new EnvError(
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(environment)'),
+        message: issue.message,
+      })),
+    );
+  }
+  const raw = parsed.data;
+  return {
+    ...raw,
+    PARLEY_DATA_DIR: path.resolve(cwd, raw.PARLEY_DATA_DIR),
+    PARLEY_DEMO: raw.PARLEY_DEMO ?? (raw.MONGODB_URI === undefined && raw.NODE_ENV !== 'production'),
+  };
+}
+
+/** Variable, default and description, for documentation and `parley --help`. */
+export function describeEnv(): { variable: string; default: string | undefined; description: string }[] {
+  return Object.entries(envShape).map(([variable, schema]) => {
+    const parsed = (schema as z.ZodType).safeParse(undefined);
+    const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : undefined;
+    return { variable, default: fallback, description: schema.description ?? '' };
+  });
+}
