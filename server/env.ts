@@ -31,9 +31,13 @@ export const envShape = {
     .describe('Interface to listen on. Use 0.0.0.0 to accept connections from other machines.'),
   MONGODB_URI: z
     .string()
-    .regex(/^mongodb(\+srv)?:\/\/\S+$/, { error: 'expected a mongodb:// or mongodb+srv:// connection string' })
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, {
+      error: 'expected a mongodb:// or mongodb+srv:// connection string',
+    })
     .optional()
-    .describe('MongoDB for Parley itself (any MongoDB >= 6, Atlas included). Unset: an embedded server starts.'),
+    .describe(
+      'MongoDB for Parley itself (any MongoDB >= 6, Atlas included). Unset: an embedded server starts.',
+    ),
   PARLEY_DATA_DIR: z
     .string()
     .min(1)
@@ -44,7 +48,10 @@ export const envShape = {
     .min(32, { error: 'expected at least 32 characters' })
     .optional()
     .describe('Signs session cookies and visitor tokens. Unset: generated once and kept in PARLEY_DATA_DIR.'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe(`One of ${LOG_LEVELS.join(', ')}.`),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS)
+    .default('info')
+    .describe(`One of ${LOG_LEVELS.join(', ')}.`),
   LOG_FORMAT: z
     .enum(['auto', 'json', 'pretty'])
     .default('auto')
@@ -55,7 +62,9 @@ export const envShape = {
     .describe(`Tensor backend: ${TFJS_BACKENDS.join(', ')}. auto takes the fastest one present.`),
   PARLEY_DEMO: booleanFlag
     .optional()
-    .describe('Seed the demo source, demo users and demo page data on first start. Default: on with the embedded database outside production.'),
+    .describe(
+      'Seed the demo source, demo users and demo page data on first start. Default: on with the embedded database outside production.',
+    ),
   PARLEY_EMBEDDED_DB_PORT: port('a port')
     .default(0)
     .describe('Loopback port of the embedded database. 0 picks a free port.'),
@@ -63,7 +72,7 @@ export const envShape = {
     .number({ error: 'expected milliseconds as an integer >= 100' })
     .int({ error: 'expected milliseconds as an integer >= 100' })
     .min(100, { error: 'expected milliseconds as an integer >= 100' })
-    .default(5000)
+    .default(10_000)
     .describe('How often the embedded database writes its snapshot when something changed.'),
 } as const;
 

@@ -15,7 +15,8 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string, id = 'bad_request') => new HttpError(400, id, message);
 export const unauthorized = (message = 'Sign in first.') => new HttpError(401, 'unauthorized', message);
-export const forbidden = (message = 'Your role does not allow this.') => new HttpError(403, 'forbidden', message);
+export const forbidden = (message = 'Your role does not allow this.') =>
+  new HttpError(403, 'forbidden', message);
 export const notFound = (message = 'Not found.', id = 'not_found') => new HttpError(404, id, message);
 export const conflict = (message: string, id = 'conflict') => new HttpError(409, id, message);
 export const unavailable = (message: string, id = 'unavailable') => new HttpError(503, id, message);
@@ -31,7 +32,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(err.status).json({ ok: false, error: err.id, message: err.message });
       return;
     }
-    const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
+    const status =
+      typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
     if (status >= 400 && status < 500) {
       // Body-parser and similar middleware raise client errors with a status and a safe message.
       res.status(status).json({ ok: false, error: 'bad_request', message: (err as Error).message });

@@ -10,7 +10,10 @@ export function createLogger(env: Pick<Env, 'LOG_LEVEL' | 'LOG_FORMAT'>, stream 
   return pino({
     level: env.LOG_LEVEL,
     base: undefined,
-    transport: { target: 'pino-pretty', options: { colorize: stream.isTTY === true, ignore: 'pid,hostname' } },
+    transport: {
+      target: 'pino-pretty',
+      options: { colorize: stream.isTTY === true, ignore: 'pid,hostname' },
+    },
   });
 }
 

@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import { silentLogger, type Logger } from '../logger.js';
+import { type Logger, silentLogger } from '../logger.js';
 
 /** Hides credentials in a MongoDB connection string, for logs and status output. */
 export function redactMongoUri(uri: string): string {
@@ -21,7 +21,9 @@ export async function connectMongo(
   const connection = mongoose.createConnection(uri, {
     dbName: options.dbName ?? databaseName(uri),
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
-    autoIndex: false, // indexes are created once at boot by ensureIndexes()
+    // Collections and indexes are created once at boot by ensureIndexes(), not as a side effect.
+    autoIndex: false,
+    autoCreate: false,
   });
   await connection.asPromise();
   logger.info({ uri: redactMongoUri(uri), db: connection.name }, 'connected to MongoDB');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Types } from 'mongoose';
+import { ObjectId } from 'mongodb';
 
 /**
  * A stable ObjectId derived from a namespace and parts (source ids, names, emails).
@@ -7,7 +7,7 @@ import { Types } from 'mongoose';
  * MongoDB-compatible server enforces (the embedded one rejects string `_id`s and ignores
  * unique secondary indexes).
  */
-export function deterministicId(namespace: string, ...parts: (string | number)[]): Types.ObjectId {
+export function deterministicId(namespace: string, ...parts: (string | number)[]): ObjectId {
   const hash = createHash('sha256');
   hash.update(namespace);
   for (const part of parts) {
@@ -15,5 +15,5 @@ export function deterministicId(namespace: string, ...parts: (string | number)[]
     // Length-prefix each part so ('ab','c') and ('a','bc') differ.
     hash.update(`\u0000${text.length}:${text}`);
   }
-  return new Types.ObjectId(hash.digest().subarray(0, 12));
+  return new ObjectId(hash.digest().subarray(0, 12));
 }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo, Server } from 'node:net';
 import path from 'node:path';
-import { silentLogger, type Logger } from '../../logger.js';
+import { type Logger, silentLogger } from '../../logger.js';
 import { CommandRouter, CongoServer, type IStorageAdapter, MemoryStorageAdapter } from './congodb.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
 import { readSnapshot, type SnapshotStats, writeSnapshot } from './snapshot.js';
@@ -83,13 +83,18 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
     if (snapshotFile) {
       const started = performance.now();
       const loaded = await readSnapshot(storage, snapshotFile);
-      if (loaded) logger.info({ ...loaded, ms: Math.round(performance.now() - started) }, 'embedded database restored');
+      if (loaded)
+        logger.info({ ...loaded, ms: Math.round(performance.now() - started) }, 'embedded database restored');
     }
     dirty = false;
 
     const server = new CongoServer({ port: options.port ?? 0, host: '127.0.0.1' });
     // CongoServer builds its own storage and offers no hook; swap ours in before start().
-    const internals = server as unknown as { storage: IStorageAdapter; commandRouter: CommandRouter; server: Server };
+    const internals = server as unknown as {
+      storage: IStorageAdapter;
+      commandRouter: CommandRouter;
+      server: Server;
+    };
     internals.storage = storage;
     internals.commandRouter = new CommandRouter(storage, server);
     await server.start();
@@ -104,7 +109,10 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
         try {
           const started = performance.now();
           const stats = await writeSnapshot(storage, snapshotFile);
-          logger.debug({ ...stats, ms: Math.round(performance.now() - started) }, 'embedded database snapshot');
+          logger.debug(
+            { ...stats, ms: Math.round(performance.now() - started) },
+            'embedded database snapshot',
+          );
           return stats;
         } catch (error) {
           dirty = true;

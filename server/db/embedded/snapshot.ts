@@ -14,6 +14,7 @@ const { BSON } = congoPlugins.bson;
 const FORMAT = 'parley-embedded-snapshot';
 const VERSION = 1;
 const DEFAULT_ID_INDEX = '_id_';
+const YIELD_EVERY = 2000;
 
 type Header = { format: string; version: number; savedAt: Date };
 type CollectionHeader = { db: string; collection: string; indexes: IndexSpec[] };
@@ -28,7 +29,9 @@ export interface SnapshotStats {
 
 /** Writes every database, collection, index and document of `storage` to `file`, atomically. */
 export async function writeSnapshot(storage: IStorageAdapter, file: string): Promise<SnapshotStats> {
-  const chunks: Buffer[] = [Buffer.from(BSON.serialize({ h: { format: FORMAT, version: VERSION, savedAt: new Date() } }))];
+  const chunks: Buffer[] = [
+    Buffer.from(BSON.serialize({ h: { format: FORMAT, version: VERSION, savedAt: new Date() } })),
+  ];
   const stats: SnapshotStats = { databases: 0, collections: 0, documents: 0, bytes: 0 };
   for (const db of await storage.listDatabases()) {
     stats.databases += 1;
@@ -39,16 +42,17 @@ export async function writeSnapshot(storage: IStorageAdapter, file: string): Pro
       for (const doc of await storage.findAll(db, collection)) {
         chunks.push(Buffer.from(BSON.serialize({ d: doc })));
         stats.documents += 1;
+        // Serializing is synchronous: let the event loop breathe between slices.
+        if (stats.documents % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       }
     }
   }
   const temporary = `${file}.${process.pid}.tmp`;
+  const contents = Buffer.concat(chunks);
+  stats.bytes = contents.length;
   const handle = await open(temporary, 'w', 0o600);
   try {
-    for (const chunk of chunks) {
-      await handle.write(chunk);
-      stats.bytes += chunk.length;
-    }
+    await handle.writeFile(contents);
     await handle.sync();
   } finally {
     await handle.close();
@@ -83,13 +87,15 @@ export async function readSnapshot(storage: IStorageAdapter, file: string): Prom
   while (offset < buffer.length) {
     if (offset + 4 > buffer.length) throw corrupt(file, offset, 'truncated length prefix');
     const length = buffer.readInt32LE(offset);
-    if (length < 5 || offset + length > buffer.length) throw corrupt(file, offset, `bad document length ${length}`);
+    if (length < 5 || offset + length > buffer.length)
+      throw corrupt(file, offset, `bad document length ${length}`);
     const record = BSON.deserialize(buffer.subarray(offset, offset + length));
     offset += length;
 
     if (first) {
       const header = record.h as Header | undefined;
-      if (header?.format !== FORMAT || header.version !== VERSION) throw corrupt(file, 0, 'not a Parley snapshot');
+      if (header?.format !== FORMAT || header.version !== VERSION)
+        throw corrupt(file, 0, 'not a Parley snapshot');
       first = false;
     } else if (record.c) {
       await flush();
@@ -101,7 +107,8 @@ export async function readSnapshot(storage: IStorageAdapter, file: string): Prom
       stats.collections += 1;
       await storage.createCollection(current.db, current.collection);
       for (const { name, ...spec } of current.indexes) {
-        if (name !== DEFAULT_ID_INDEX) await storage.saveIndex(current.db, current.collection, name, spec as never);
+        if (name !== DEFAULT_ID_INDEX)
+          await storage.saveIndex(current.db, current.collection, name, spec as never);
       }
     } else if (record.d && current) {
       batch.push(record.d as Record<string, unknown>);
@@ -116,5 +123,7 @@ export async function readSnapshot(storage: IStorageAdapter, file: string): Prom
 }
 
 function corrupt(file: string, offset: number, why: string): Error {
-  return new Error(`Embedded database snapshot ${file} is damaged at byte ${offset} (${why}). Restore it from a backup or move it away.`);
+  return new Error(
+    `Embedded database snapshot ${file} is damaged at byte ${offset} (${why}). Restore it from a backup or move it away.`,
+  );
 }

@@ -7,7 +7,7 @@ export const sourceSchema = new Schema(
     /** Secret: never logged, never returned by the API (excluded from queries by default). */
     uri: { type: String, required: true, select: false },
     database: { type: String, required: true },
-    collection: { type: String, required: true },
+    collectionName: { type: String, required: true },
     /** Field mapping from the source's shape to Parley's (validated by the ingest module). */
     mapping: { type: Schema.Types.Mixed, required: true },
     /** Where the last incremental run stopped: timestamp, then source `_id` as a tie-break. */

@@ -1,0 +1,26 @@
+/** Builds the Express app without listening, so tests can mount it on a port of their own. */
+import path from 'node:path';
+import express, { type Express } from 'express';
+import { errorHandler, notFoundRoute } from './errors.js';
+import type { Logger } from './logger.js';
+import { type HealthDeps, healthRoutes } from './routes/health/route.js';
+
+export const CLIENT_DIR = path.join(import.meta.dirname, '..', 'client');
+
+export interface AppDeps extends HealthDeps {
+  logger: Logger;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(express.json({ limit: '1mb' }));
+
+  app.use(healthRoutes(deps));
+  app.use(express.static(path.join(CLIENT_DIR, 'demo'), { index: 'index.html', maxAge: 0 }));
+
+  app.use(notFoundRoute);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

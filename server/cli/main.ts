@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { describeEnv, EnvError } from '../env.js';
+import { registerDbStatus } from './db-status.js';
+import { CliError } from './output.js';
+import { registerSeed } from './seed.js';
+import { registerServe } from './serve.js';
+
+export function buildProgram(): Command {
+  const program = new Command('parley')
+    .description('Parley: customer-service chatbots that learn from your own support logs.')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  registerServe(program);
+  registerSeed(program);
+  registerDbStatus(program);
+  program.addHelpText(
+    'after',
+    `\nEnvironment:\n${describeEnv()
+      .map(
+        (v) =>
+          `  ${v.variable.padEnd(28)} ${v.description}${v.default === undefined ? '' : ` (default: ${v.default})`}`,
+      )
+      .join('\n')}`,
+  );
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof EnvError || error instanceof CliError) {
+      process.stderr.write(`parley: ${error.message}\n`);
+      return error instanceof CliError ? error.exitCode : 1;
+    }
+    process.stderr.write(`parley: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,88 @@
+/** Boot: data directory, database, first-run seed, HTTP + Socket.IO on one port. */
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server as SocketServer } from 'socket.io';
+import { isSeeded, type SeedSummary, seedDemo } from '../seed/index.js';
+import { createApp } from './app.js';
+import { pingMongo } from './db/connection.js';
+import { type Database, openDatabase } from './db/open.js';
+import type { Env } from './env.js';
+import { type Logger, silentLogger } from './logger.js';
+import { createRealtime } from './realtime/index.js';
+import { activeVersionLabel } from './registry/active-version.js';
+import { loadSessionSecret } from './secrets.js';
+
+export interface RunningParley {
+  url: string;
+  port: number;
+  db: Database;
+  io: SocketServer;
+  sessionSecret: string;
+  /** What the first-run seed did; null when nothing was seeded in this start. */
+  seeded: SeedSummary | null;
+  /** Disconnects sockets, stops HTTP, closes the database (writing the embedded snapshot). */
+  close(): Promise<void>;
+}
+
+export async function startParley(env: Env, options: { logger?: Logger } = {}): Promise<RunningParley> {
+  const logger = options.logger ?? silentLogger;
+  await mkdir(env.PARLEY_DATA_DIR, { recursive: true });
+  const sessionSecret = await loadSessionSecret(env);
+  const db = await openDatabase(env, { logger });
+
+  try {
+    let seeded: SeedSummary | null = null;
+    if (env.PARLEY_DEMO && !(await isSeeded(db.models))) {
+      logger.info('first start: seeding the demo source and demo users');
+      seeded = await seedDemo({ connection: db.connection, models: db.models, dataDir: env.PARLEY_DATA_DIR });
+      logger.info({ ...seeded.source, durationMs: seeded.durationMs }, 'demo data seeded');
+    }
+
+    const app = createApp({
+      logger,
+      isDatabaseUp: () => pingMongo(db.connection),
+      activeModel: () => activeVersionLabel(db.models),
+    });
+    const http = createServer(app);
+    const io = createRealtime(http, logger);
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(env.PORT, env.HOST, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = http.address() as AddressInfo;
+    const shownHost = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
+    const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+    logger.info({ url, database: db.mode }, 'Parley is listening');
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      db,
+      io,
+      sessionSecret,
+      seeded,
+      close() {
+        closing ??= (async () => {
+          logger.info('shutting down');
+          // io.close() disconnects every socket and closes the HTTP server; idle keep-alive
+          // connections would otherwise hold it open.
+          const httpClosed = new Promise<void>((resolve) => http.once('close', () => resolve()));
+          io.close();
+          http.closeAllConnections();
+          await httpClosed;
+          await db.close();
+          logger.info('stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
