@@ -69,9 +69,11 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       close() {
         closing ??= (async () => {
           logger.info('shutting down');
-          // io.close() disconnects every socket and closes the HTTP server; idle keep-alive
-          // connections would otherwise hold it open.
+          // Tell every client first (reason "io server disconnect") and let the packets flush,
+          // then close; idle keep-alive HTTP connections would otherwise hold the server open.
           const httpClosed = new Promise<void>((resolve) => http.once('close', () => resolve()));
+          io.disconnectSockets(true);
+          await new Promise((resolve) => setImmediate(resolve));
           io.close();
           http.closeAllConnections();
           await httpClosed;

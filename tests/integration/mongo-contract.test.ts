@@ -25,8 +25,12 @@ afterAll(() => mongo.stop());
 
 // biome-ignore lint/suspicious/noExplicitAny: contract tests poke at raw documents
 type Doc = Record<string, any>;
-let n = 0;
-const fresh = (): Collection<Doc> => db.collection<Doc>(`c${(n += 1)}`);
+let collections = 0;
+const nextName = () => {
+  collections += 1;
+  return `c${collections}`;
+};
+const fresh = (): Collection<Doc> => db.collection<Doc>(nextName());
 
 describe('what Parley relies on', () => {
   let c: Collection<Doc>;
@@ -65,9 +69,24 @@ describe('what Parley relies on', () => {
 
   it('inserts the new documents of an unordered batch past duplicates (insertNew)', async () => {
     const ids = [1, 2, 3, 4].map((i) => deterministicId('contract', 'batch', i));
-    expect(await insertNew(c, ids.slice(0, 2).map((_id) => ({ _id })))).toEqual({ inserted: 2, existing: 0 });
-    expect(await insertNew(c, ids.map((_id) => ({ _id })))).toEqual({ inserted: 2, existing: 2 });
-    expect(await insertNew(c, ids.map((_id) => ({ _id })))).toEqual({ inserted: 0, existing: 4 });
+    expect(
+      await insertNew(
+        c,
+        ids.slice(0, 2).map((_id) => ({ _id })),
+      ),
+    ).toEqual({ inserted: 2, existing: 0 });
+    expect(
+      await insertNew(
+        c,
+        ids.map((_id) => ({ _id })),
+      ),
+    ).toEqual({ inserted: 2, existing: 2 });
+    expect(
+      await insertNew(
+        c,
+        ids.map((_id) => ({ _id })),
+      ),
+    ).toEqual({ inserted: 0, existing: 4 });
     expect(await c.countDocuments()).toBe(4);
   });
 
@@ -89,6 +108,7 @@ describe('what Parley relies on', () => {
   });
 
   it('$push with $each and $sort keeps embedded messages in timestamp order', async () => {
+    const c = db.collection<{ _id: ObjectId; messages: { ts: Date; text: string }[] }>(nextName());
     const _id = new ObjectId();
     await c.insertOne({ _id, messages: [{ ts: new Date('2024-01-01T00:00:02Z'), text: 'b' }] });
     await c.updateOne(
@@ -105,7 +125,7 @@ describe('what Parley relies on', () => {
         },
       },
     );
-    expect((await c.findOne({ _id }))?.messages.map((m: Doc) => m.text)).toEqual(['a', 'b', 'c']);
+    expect((await c.findOne({ _id }))?.messages.map((m) => m.text)).toEqual(['a', 'b', 'c']);
   });
 
   it('matches arrays of subdocuments with $elemMatch and text with $regex', async () => {
@@ -119,7 +139,9 @@ describe('what Parley relies on', () => {
 
   it('compares and sorts dates, with _id as the tie-break of an incremental watermark', async () => {
     const t = (s: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, s));
-    const ids = [1, 2, 3, 4].map((i) => deterministicId('contract', 'wm', i)).sort((a, b) => a.toHexString().localeCompare(b.toHexString()));
+    const ids = [1, 2, 3, 4]
+      .map((i) => deterministicId('contract', 'wm', i))
+      .sort((a, b) => a.toHexString().localeCompare(b.toHexString()));
     await c.insertMany([
       { _id: ids[2], at: t(1) },
       { _id: ids[0], at: t(2) },
@@ -265,7 +287,13 @@ describe('known gaps of the embedded server (Parley must not depend on these)', 
     await c.insertOne({ k: 1 });
     const run = c
       .aggregate([
-        { $facet: { joined: [{ $lookup: { from: other.collectionName, localField: 'k', foreignField: 'k', as: 'o' } }] } },
+        {
+          $facet: {
+            joined: [
+              { $lookup: { from: other.collectionName, localField: 'k', foreignField: 'k', as: 'o' } },
+            ],
+          },
+        },
       ])
       .toArray();
     if (onEmbedded()) await expect(run).rejects.toThrow(/collectionResolver/);

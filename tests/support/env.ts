@@ -4,7 +4,9 @@ import path from 'node:path';
 import { type Env, loadEnv } from '../../server/env.js';
 
 /** A fresh temporary data directory; remove it with the returned cleanup. */
-export async function tempDataDir(prefix = 'parley-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDataDir(
+  prefix = 'parley-test-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

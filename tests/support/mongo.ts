@@ -24,7 +24,9 @@ export async function startTestMongo(): Promise<TestMongo> {
     kind: external ? 'mongodb' : 'embedded',
     uri,
     async connect(dbName = `parley_test_${randomBytes(4).toString('hex')}`) {
-      const connection = await mongoose.createConnection(uri, { dbName, autoCreate: false, autoIndex: false }).asPromise();
+      const connection = await mongoose
+        .createConnection(uri, { dbName, autoCreate: false, autoIndex: false })
+        .asPromise();
       connections.push({ connection, dbName });
       return connection;
     },

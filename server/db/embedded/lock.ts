@@ -33,7 +33,7 @@ export async function readLiveLock(dataDir: string): Promise<LockInfo | null> {
   } catch {
     return null;
   }
-  return info.pid !== process.pid && isAlive(info.pid) ? info : null;
+  return isAlive(info.pid) ? info : null;
 }
 
 export class DataDirLockedError extends Error {

@@ -48,7 +48,9 @@ describe('loadEnv', () => {
     ['PARLEY_DEMO', 'yes', true],
     ['PARLEY_SNAPSHOT_INTERVAL_MS', '2500', 2500],
   ])('accepts %s=%s', (variable, value, expected) => {
-    expect(loadEnv({ [variable]: value }, '/srv')[variable as keyof ReturnType<typeof loadEnv>]).toEqual(expected);
+    expect(loadEnv({ [variable]: value }, '/srv')[variable as keyof ReturnType<typeof loadEnv>]).toEqual(
+      expected,
+    );
   });
 
   it.each([
@@ -109,11 +111,13 @@ describe('loadEnv', () => {
 
 describe('describeEnv', () => {
   it('documents every variable with a description', () => {
-    for (const variable of describeEnv()) expect(variable.description.length, variable.variable).toBeGreaterThan(10);
+    for (const variable of describeEnv())
+      expect(variable.description.length, variable.variable).toBeGreaterThan(10);
   });
 
   it('matches the README configuration table', async () => {
     const readme = await readFile(path.join(import.meta.dirname, '../../../README.md'), 'utf8');
-    for (const { variable } of describeEnv()) expect(readme, `README lacks ${variable}`).toContain(`\`${variable}\``);
+    for (const { variable } of describeEnv())
+      expect(readme, `README lacks ${variable}`).toContain(`\`${variable}\``);
   });
 });

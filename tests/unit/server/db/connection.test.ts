@@ -4,7 +4,10 @@ import { databaseName, redactMongoUri } from '../../../../server/db/connection.j
 describe('redactMongoUri', () => {
   it.each([
     ['mongodb://user:secret@db.example:27017/parley', 'mongodb://***@db.example:27017/parley'],
-    ['mongodb+srv://u:p%40ss@cluster0.example.net/app?retryWrites=true', 'mongodb+srv://***@cluster0.example.net/app?retryWrites=true'],
+    [
+      'mongodb+srv://u:p%40ss@cluster0.example.net/app?retryWrites=true',
+      'mongodb+srv://***@cluster0.example.net/app?retryWrites=true',
+    ],
     ['mongodb://127.0.0.1:27017/parley', 'mongodb://127.0.0.1:27017/parley'],
   ])('hides credentials in %s', (uri, expected) => {
     expect(redactMongoUri(uri)).toBe(expected);

@@ -24,7 +24,10 @@ describe('data directory lock', () => {
   it('records the owner pid and, once known, its port', async () => {
     const lock = await acquireDataDirLock(dir);
     await lock.setPort(40123);
-    expect(JSON.parse(await readFile(lockPath(dir), 'utf8'))).toMatchObject({ pid: process.pid, port: 40123 });
+    expect(JSON.parse(await readFile(lockPath(dir), 'utf8'))).toMatchObject({
+      pid: process.pid,
+      port: 40123,
+    });
     await lock.release();
   });
 

@@ -35,16 +35,18 @@ describe('embedded database snapshots', () => {
     const restored = new MemoryStorageAdapter();
     const stats = await readSnapshot(restored, file);
     expect(stats).toMatchObject({ databases: 1, collections: 1, documents: 1 });
-    const [doc] = await restored.findAll('app', 'things');
-    expect(doc?.at).toBeInstanceOf(Date);
-    expect((doc?.at as Date).toISOString()).toBe(at.toISOString());
-    expect(doc?.ref).toBeInstanceOf(ObjectId);
-    expect((doc?.ref as InstanceType<typeof ObjectId>).equals(ref)).toBe(true);
-    expect((doc?.nested as { when: unknown }).when).toBeInstanceOf(Date);
-    expect(doc?.bytes).toBeInstanceOf(Binary);
-    expect(String(doc?.price)).toBe('12.50');
-    expect(String(doc?.big)).toBe('9007199254740993');
-    expect(doc?.nothing).toBeNull();
+    const [found] = await restored.findAll('app', 'things');
+    expect(found).toBeDefined();
+    const doc = found!;
+    expect(doc.at).toBeInstanceOf(Date);
+    expect((doc.at as Date).toISOString()).toBe(at.toISOString());
+    expect(doc.ref).toBeInstanceOf(ObjectId);
+    expect((doc.ref as InstanceType<typeof ObjectId>).equals(ref)).toBe(true);
+    expect((doc.nested as { when: unknown }).when).toBeInstanceOf(Date);
+    expect(doc.bytes).toBeInstanceOf(Binary);
+    expect(String(doc.price)).toBe('12.50');
+    expect(String(doc.big)).toBe('9007199254740993');
+    expect(doc.nothing).toBeNull();
   });
 
   it('keeps databases, collections (empty ones too) and secondary indexes', async () => {
