@@ -35,7 +35,12 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
     let seeded: SeedSummary | null = null;
     if (env.PARLEY_DEMO && !(await isSeeded(db.models))) {
       logger.info('first start: seeding the demo source and demo users');
-      seeded = await seedDemo({ connection: db.connection, models: db.models, dataDir: env.PARLEY_DATA_DIR });
+      seeded = await seedDemo({
+        connection: db.connection,
+        models: db.models,
+        dataDir: env.PARLEY_DATA_DIR,
+        onProgress: (progress) => logger.info(progress, 'seeding demo source'),
+      });
       logger.info({ ...seeded.source, durationMs: seeded.durationMs }, 'demo data seeded');
     }
 
