@@ -8,6 +8,9 @@ import type { Connection } from 'mongoose';
 import { deterministicId } from '../server/db/ids.js';
 import { insertNew } from '../server/db/insert-new.js';
 import type { Models } from '../server/db/models/index.js';
+import { SELF_URI } from '../server/ingest/connectors/index.js';
+import { loadMapping } from '../server/ingest/mappings/index.js';
+import { ensureSource } from '../server/ingest/sources.js';
 import { type DemoCredential, ensureDemoUsers } from './demo-users.js';
 import { DIALOGUE_DIR, DIALOGUE_FILES, readDialogues } from './dialogues.js';
 import {
@@ -21,6 +24,8 @@ export { DEMO_SOURCE_COLLECTION, DEMO_SOURCE_DATABASE } from './raw-support-logs
 
 const BATCH = 2000;
 export const SEED_STATE_KEY = 'seed';
+/** The source `parley ingest --source demo` reads: the demo logs on Parley's own server. */
+export const DEMO_SOURCE_NAME = 'demo';
 export const seedStateId = () => deterministicId('system-state', SEED_STATE_KEY);
 
 export interface SeedOptions {
@@ -85,6 +90,14 @@ export async function seedDemo(options: SeedOptions): Promise<SeedSummary> {
     options.onProgress?.({ file, conversations: source.conversations, messages: source.messages });
   }
 
+  await ensureSource(options.models, {
+    name: DEMO_SOURCE_NAME,
+    kind: 'mongodb',
+    uri: SELF_URI,
+    database: DEMO_SOURCE_DATABASE,
+    collectionName: DEMO_SOURCE_COLLECTION,
+    mapping: await loadMapping('demo-support-messages'),
+  });
   const users = await ensureDemoUsers(options.models, options.dataDir);
   const summary: SeedSummary = { source, users, durationMs: Math.round(performance.now() - started) };
   await options.models.SystemState.updateOne(

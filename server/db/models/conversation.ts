@@ -46,6 +46,10 @@ export const conversationSchema = new Schema(
     /** A customer's deletion request: kept out of every dataset from then on. */
     deletedAt: { type: Date, default: null },
     meta: { type: Schema.Types.Mixed, default: {} },
+    /** Pseudonym assignments (keyed hashes, never values), so later messages reuse <PERSON_1>. */
+    pii: {
+      state: { type: Schema.Types.Mixed, default: null },
+    },
   },
   { timestamps: true, minimize: false },
 );

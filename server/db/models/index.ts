@@ -4,6 +4,7 @@ import { conversationSchema } from './conversation.js';
 import { datasetSchema } from './dataset.js';
 import { ingestionRunSchema } from './ingestion-run.js';
 import { modelVersionSchema } from './model-version.js';
+import { quarantinedDocumentSchema } from './quarantined-document.js';
 import { sessionSchema } from './session.js';
 import { sourceSchema } from './source.js';
 import { systemStateSchema } from './system-state.js';
@@ -15,6 +16,7 @@ const definitions = {
   Conversation: [conversationSchema, 'conversations'],
   Source: [sourceSchema, 'sources'],
   IngestionRun: [ingestionRunSchema, 'ingestion_runs'],
+  QuarantinedDocument: [quarantinedDocumentSchema, 'quarantine'],
   User: [userSchema, 'users'],
   Session: [sessionSchema, 'sessions'],
   Dataset: [datasetSchema, 'datasets'],
@@ -33,6 +35,7 @@ export function bindModels(connection: Connection) {
     Conversation: model('Conversation'),
     Source: model('Source'),
     IngestionRun: model('IngestionRun'),
+    QuarantinedDocument: model('QuarantinedDocument'),
     User: model('User'),
     Session: model('Session'),
     Dataset: model('Dataset'),

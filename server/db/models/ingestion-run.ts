@@ -1,6 +1,6 @@
 import { type InferSchemaType, Schema } from 'mongoose';
 
-export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 
 export const ingestionRunSchema = new Schema(
   {
@@ -15,11 +15,16 @@ export const ingestionRunSchema = new Schema(
       messages: { type: Number, default: 0 },
       quarantined: { type: Number, default: 0 },
     },
+    /** Counts per entity type and per operator; never the values. */
+    pii: {
+      entities: { type: Schema.Types.Mixed, default: {} },
+      operators: { type: Schema.Types.Mixed, default: {} },
+    },
     watermarkBefore: { type: Schema.Types.Mixed, default: null },
     watermarkAfter: { type: Schema.Types.Mixed, default: null },
     error: { type: String, default: null },
   },
-  { timestamps: true },
+  { timestamps: true, minimize: false },
 );
 
 ingestionRunSchema.index({ sourceId: 1, startedAt: -1 });

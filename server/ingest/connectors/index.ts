@@ -1,0 +1,21 @@
+import type { SOURCE_KINDS } from '../../db/models/source.js';
+import { jsonlFileConnector } from './jsonl-file.js';
+import { mongodbConnector } from './mongodb.js';
+import type { Connector } from './types.js';
+
+export { SELF_URI } from './mongodb.js';
+export type { ConnectorContext, SourceBatch, SourceReader, SourceSpec } from './types.js';
+
+type SourceKind = (typeof SOURCE_KINDS)[number];
+
+const connectors: Record<SourceKind, Connector> = {
+  mongodb: mongodbConnector,
+  file: jsonlFileConnector,
+};
+
+export function connectorFor(kind: string): Connector {
+  const connector = connectors[kind as SourceKind];
+  if (!connector)
+    throw new Error(`Unknown source kind "${kind}". Known kinds: ${Object.keys(connectors).join(', ')}.`);
+  return connector;
+}

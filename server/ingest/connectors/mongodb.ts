@@ -1,0 +1,45 @@
+import { type Collection, MongoClient } from 'mongodb';
+import { afterWatermark, readOrder } from '../watermark.js';
+import type { Connector, SourceDocument } from './types.js';
+
+/** The URI that means "the MongoDB server Parley itself uses" (the demo source lives there). */
+export const SELF_URI = 'self';
+
+export const mongodbConnector: Connector = (source, { ownConnection }) => {
+  if (!source.database || !source.collectionName) {
+    throw new Error(`Source ${source.name} needs a database and a collection.`);
+  }
+  const ownClient = source.uri === SELF_URI;
+  const client = ownClient
+    ? ownConnection.getClient()
+    : new MongoClient(source.uri, { serverSelectionTimeoutMS: 10_000, appName: 'parley-ingest' });
+  const collection: Collection<SourceDocument> = client.db(source.database).collection(source.collectionName);
+  const timestampPath = source.mapping.fields.timestamp;
+
+  return {
+    incremental: true,
+    count: (after) => collection.countDocuments(afterWatermark(timestampPath, after)),
+    async *batches({ after, batchSize }) {
+      const cursor = collection
+        .find(afterWatermark(timestampPath, after))
+        .sort(readOrder(timestampPath))
+        .batchSize(batchSize);
+      try {
+        let documents: SourceDocument[] = [];
+        for await (const document of cursor) {
+          documents.push(document);
+          if (documents.length >= batchSize) {
+            yield { documents, rejected: [] };
+            documents = [];
+          }
+        }
+        if (documents.length > 0) yield { documents, rejected: [] };
+      } finally {
+        await cursor.close();
+      }
+    },
+    async close() {
+      if (!ownClient) await client.close();
+    },
+  };
+};
