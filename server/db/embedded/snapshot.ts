@@ -27,24 +27,34 @@ export interface SnapshotStats {
   bytes: number;
 }
 
-/** Writes every database, collection, index and document of `storage` to `file`, atomically. */
+/**
+ * Writes every database, collection, index and document of `storage` to `file`, atomically.
+ *
+ * The snapshot is point-in-time: all collections are captured before any is serialized (the
+ * storage replaces a document on update rather than mutating it, so the captured references
+ * keep their state). Serializing with pauses in between could otherwise save a source's
+ * watermark from after a batch next to conversations from before it.
+ */
 export async function writeSnapshot(storage: IStorageAdapter, file: string): Promise<SnapshotStats> {
-  const chunks: Buffer[] = [
-    Buffer.from(BSON.serialize({ h: { format: FORMAT, version: VERSION, savedAt: new Date() } })),
-  ];
+  const captured: { header: CollectionHeader; documents: unknown[] }[] = [];
   const stats: SnapshotStats = { databases: 0, collections: 0, documents: 0, bytes: 0 };
   for (const db of await storage.listDatabases()) {
     stats.databases += 1;
     for (const collection of await storage.listCollections(db)) {
       stats.collections += 1;
       const indexes = (await storage.getIndexes(db, collection)) as IndexSpec[];
-      chunks.push(Buffer.from(BSON.serialize({ c: { db, collection, indexes } satisfies CollectionHeader })));
-      for (const doc of await storage.findAll(db, collection)) {
-        chunks.push(Buffer.from(BSON.serialize({ d: doc })));
-        stats.documents += 1;
-        // Serializing is synchronous: let the event loop breathe between slices.
-        if (stats.documents % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
+      captured.push({ header: { db, collection, indexes }, documents: await storage.findAll(db, collection) });
+    }
+  }
+
+  const chunks: Buffer[] = [Buffer.from(BSON.serialize({ h: { format: FORMAT, version: VERSION, savedAt: new Date() } }))];
+  for (const { header, documents } of captured) {
+    chunks.push(Buffer.from(BSON.serialize({ c: header })));
+    for (const doc of documents) {
+      chunks.push(Buffer.from(BSON.serialize({ d: doc })));
+      stats.documents += 1;
+      // Serializing is synchronous: let the event loop breathe between slices.
+      if (stats.documents % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
   const temporary = `${file}.${process.pid}.tmp`;

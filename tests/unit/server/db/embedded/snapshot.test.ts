@@ -65,6 +65,22 @@ describe('embedded database snapshots', () => {
     expect((await restored.getIndexes('a', 'one')).map((i) => i.name).sort()).toEqual(['_id_', 'n_1']);
   });
 
+  it('is point-in-time: writes made while it serializes are not in it', async () => {
+    const source = new MemoryStorageAdapter();
+    await source.insertMany('app', 'a_conversations', Array.from({ length: 5000 }, (_, i) => ({ i })));
+    await source.insertOne('app', 'b_sources', { watermark: 1 });
+    const file = path.join(dir, 'db.bson');
+    const writing = writeSnapshot(source, file);
+    // Runs during the pauses the serializer takes between slices of documents.
+    setImmediate(() => void source.insertOne('app', 'b_sources', { watermark: 2 }));
+    await writing;
+
+    const restored = new MemoryStorageAdapter();
+    await readSnapshot(restored, file);
+    expect((await restored.findAll('app', 'b_sources')).map((d) => d.watermark)).toEqual([1]);
+    expect(await source.count('app', 'b_sources')).toBe(2);
+  });
+
   it('treats a missing snapshot as an empty database', async () => {
     expect(await readSnapshot(new MemoryStorageAdapter(), path.join(dir, 'absent.bson'))).toBeNull();
   });
