@@ -1,0 +1,62 @@
+/**
+ * Runs the recognizers over a text and resolves overlaps: the highest score wins, then the longer
+ * span, then the recognizer registered first. Candidates under the threshold are dropped.
+ */
+import { asksIn } from './context.js';
+import { type Recognizer, recognizers } from './recognizers/index.js';
+import { type DetectContext, type DetectedEntity, ENTITY_TYPES, type EntityType } from './types.js';
+
+export const SCORE_THRESHOLD = 0.5;
+
+export interface Analyzer {
+  analyze(text: string, context?: DetectContext): DetectedEntity[];
+}
+
+export function createAnalyzer(entities: readonly EntityType[] = ENTITY_TYPES): Analyzer {
+  for (const type of entities)
+    if (!ENTITY_TYPES.includes(type))
+      throw new Error(`unknown entity type '${type}' (known: ${ENTITY_TYPES.join(', ')})`);
+  const wanted = new Set(entities);
+  const active: Recognizer[] = recognizers
+    .names()
+    .map((name) => recognizers.get(name))
+    .filter((r) => r.entities.some((e) => wanted.has(e)));
+  const order = new Map(active.map((r, i) => [r.name, i]));
+
+  return {
+    analyze(text, context = {}) {
+      if (text.length === 0) return [];
+      const input = {
+        text,
+        asked: asksIn(context.previousText),
+        role: context.role,
+        isKnownPerson: context.isKnownPerson,
+        memo: new Map<symbol, unknown>(),
+      };
+      const candidates: DetectedEntity[] = [];
+      for (const recognizer of active) {
+        for (const entity of recognizer.analyze(input)) {
+          if (entity.score >= SCORE_THRESHOLD && wanted.has(entity.type) && entity.end > entity.start)
+            candidates.push(entity);
+        }
+      }
+      return resolveOverlaps(candidates, order);
+    },
+  };
+}
+
+export function resolveOverlaps(candidates: DetectedEntity[], order: Map<string, number>): DetectedEntity[] {
+  if (candidates.length <= 1) return candidates;
+  const ranked = [...candidates].sort(
+    (a, b) =>
+      b.score - a.score ||
+      b.end - b.start - (a.end - a.start) ||
+      (order.get(a.recognizer) ?? 0) - (order.get(b.recognizer) ?? 0) ||
+      a.start - b.start,
+  );
+  const kept: DetectedEntity[] = [];
+  for (const candidate of ranked) {
+    if (kept.every((k) => candidate.end <= k.start || candidate.start >= k.end)) kept.push(candidate);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}

@@ -1,0 +1,424 @@
+/**
+ * Person names. A capitalized word is not enough (prices, products, places and "Will you" are
+ * capitalized too), so a name needs one of these signals, each with its own score:
+ *   - a cue before it: "my name is", "I'm", "this is", "Hi"/"Dear"/"Thanks,", a title (Dr., Mrs.),
+ *     a relation ("my friend", "your driver is"), a few foreign-language intros ("me llamo");
+ *   - a bare reply right after a question for a name ("Could I get your name, please?" -> "Alexis Smith");
+ *   - the given-name lexicon (words that are also ordinary words, like Will or Grace, need a cue);
+ *   - a name already seen in the same conversation;
+ *   - wink-nlp's part-of-speech tag, asked only when the cheap signals leave a word in doubt.
+ * A name extends over the capitalized words that follow it ("Brian White", "José Núñez").
+ */
+
+import { COMMON_WORDS } from '../lexicon/common-words.js';
+import { AMBIGUOUS_NAMES, FIRST_NAMES } from '../lexicon/first-names.js';
+import { type PosToken, posAt, posTags } from '../nlp.js';
+import { isCapitalized } from '../text.js';
+import type { DetectedEntity } from '../types.js';
+import { type AnalysisInput, memoized, type Recognizer } from './recognizer.js';
+
+interface Token {
+  start: number;
+  /** End of the name part ("Ben" in "Ben's"). */
+  end: number;
+  word: string;
+  lower: string;
+  /** Text between the previous token and this one. */
+  gap: string;
+  /** Carries an apostrophe that is not a possessive ('s): "don't", "I'm". */
+  contraction: boolean;
+  possessive: boolean;
+}
+
+type Cue = 'name' | 'intro' | 'itis' | 'title' | 'greeting' | 'relation' | 'weak';
+
+const CUE_SCORES: Record<Cue, number> = {
+  name: 0.9,
+  title: 0.85,
+  intro: 0.8,
+  itis: 0.75,
+  greeting: 0.75,
+  relation: 0.75,
+  weak: 0.6,
+};
+
+const CUES: readonly (readonly [Cue, RegExp])[] = [
+  [
+    'name',
+    /\b(?:my\s+name\s+is|my\s+name's|(?:the\s+)?name\s+is|name's|call\s+me|me\s+llamo|mi\s+nombre\s+es|je\s+m'appelle|ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mi\s+chiamo|meu\s+nome\s+é|tên\s+tôi\s+là|jeg\s+hedder|jag\s+heter|ik\s+heet)\s*:?\s+/giu,
+  ],
+  [
+    'intro',
+    /\b(?:(?:it['’]?s|it\s+is)\s+me,?|this\s+is|i\s*['’]?\s*m|i\s+am|you\s+are|your\s+are|soy|je\s+suis)\s+/giu,
+  ],
+  // "it's Angela" but also "it's Cloudy": only for words that are names anyway.
+  ['itis', /\b(?:it['’]?s|it\s+is)\s+/giu],
+  [
+    'title',
+    /\b(?:dr|mr|mrs|ms|mx|miss|mister|doctor|prof|professor|sir|madam|señor|señora|sr|sra|herr|frau|monsieur|madame|mme)\b\.?\s*/giu,
+  ],
+  [
+    'greeting',
+    /\b(?:hi|hello|hey|dear|thanks|thank\s+you|thx|bye|goodbye|good\s+(?:morning|afternoon|evening)|welcome|hola|bonjour|hallo|ciao|regards|cheers|best|sincerely)\s*,?\s+/giu,
+  ],
+  [
+    'relation',
+    /\b(?:friend|son|daughter|wife|husband|partner|colleague|coworker|co-worker|boss|mom|mum|mother|dad|father|brother|sister|uncle|aunt|cousin|grandma|grandpa|grandmother|grandfather|niece|nephew|boyfriend|girlfriend|fianc[ée]e?|neighbou?r|roommate|manager|driver|host|guest|patient|agent|representative|technician|nurse|named|called|maiden(?:\s+name)?)(?:\s+(?:is|was|will\s+be|named|called))?\s*[,:]?\s+/giu,
+  ],
+  // Enough for a listed name; for any other capitalized word only with a PROPN tag (see WEAK_FOR_UNKNOWN).
+  [
+    'weak',
+    /\b(?:with|for|and|or|visit|visiting|meet|meeting|see|tell|told|ask|asked|invite|invited|than)\s+/giu,
+  ],
+];
+
+const TOKEN = /[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*(?:-[\p{L}\p{M}]+)*/gu;
+const POSSESSIVE = /['’]s$/i;
+// Name particles inside a full name: "Ludwig van Beethoven", "José de la Cruz".
+const PARTICLES = new Set([
+  'van',
+  'von',
+  'de',
+  'da',
+  'del',
+  'della',
+  'di',
+  'du',
+  'la',
+  'le',
+  'bin',
+  'ibn',
+  'al',
+  'el',
+  'ter',
+  'den',
+  'der',
+  'dos',
+  'das',
+]);
+// A following word that makes the capitalized words a place or a business, not a person.
+const PLACE_WORDS = new Set(
+  'hotel inn venue club cafe café bank airport street st avenue ave road rd station park hall center centre apartments apartment university college school hospital church restaurant bar grill company inc ltd llc corp airlines airways heights bay lake river mall plaza tower building square'.split(
+    ' ',
+  ),
+);
+// Street names that make "X and Y" an intersection ("Craig and Center", "Broadway and Main").
+const STREET_WORDS = new Set(
+  'main center centre broadway market park oak elm pine maple church high first second third fourth fifth'.split(
+    ' ',
+  ),
+);
+const PET_CUE =
+  /\b(?:pets?|dog|dogs|cat|cats|gerbil|hamster|puppy|kitten|parrot|fish|horse|rabbit|bunny|bird|turtle)(?:['’]s)?\b(?:\s+(?:is|was|named|called|name\s+(?:is|was)))?[\s,:]*$/i;
+const ASKED_FILLERS = new Set(
+  "of course sure yes yeah yep yup ok okay well hi hello hey um uh oh so it's its it is this i'm im i am me my name the full first certainly absolutely dr doctor mr mrs ms miss that's thats".split(
+    ' ',
+  ),
+);
+// Parts of speech that mean the word is used as an ordinary word, not a name.
+const NOT_A_NAME_POS = new Set([
+  'VERB',
+  'AUX',
+  'ADV',
+  'ADP',
+  'DET',
+  'PRON',
+  'CCONJ',
+  'SCONJ',
+  'ADJ',
+  'NUM',
+  'PART',
+  'INTJ',
+]);
+
+const DETERMINERS = new Set([
+  'a',
+  'an',
+  'the',
+  'these',
+  'those',
+  'some',
+  'any',
+  'every',
+  'each',
+  'our',
+  'their',
+  'its',
+]);
+// "and Murray", "to Atwood" name streets as often as people: an unlisted word needs a stronger verb.
+const WEAK_FOR_UNKNOWN = new Set([
+  'with',
+  'visit',
+  'visiting',
+  'meet',
+  'meeting',
+  'tell',
+  'told',
+  'ask',
+  'asked',
+  'invite',
+  'invited',
+]);
+// "San Francisco", "Santa Monica", "Fort Lauderdale": a listed name after these is a place.
+const PLACE_PREFIXES = new Set(
+  'san santa santo são st saint los las fort port mount mt lake new el'.split(' '),
+);
+
+const TOKENS = Symbol('person-tokens');
+const POS = Symbol('person-pos');
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let previousEnd = 0;
+  for (const match of text.matchAll(TOKEN)) {
+    let word = match[0];
+    if (POSSESSIVE.test(word)) word = word.slice(0, -2);
+    const start = match.index;
+    tokens.push({
+      start,
+      end: start + word.length,
+      word,
+      lower: word.toLowerCase(),
+      gap: text.slice(previousEnd, start),
+      contraction: /['’]/.test(word),
+      possessive: word.length !== match[0].length,
+    });
+    previousEnd = start + match[0].length;
+  }
+  return tokens;
+}
+
+type CaseMode = 'mixed' | 'lower' | 'upper';
+
+function caseModeOf(text: string): CaseMode {
+  const hasUpper = /\p{Lu}/u.test(text);
+  const hasLower = /\p{Ll}/u.test(text);
+  if (hasUpper && hasLower) return 'mixed';
+  return hasUpper ? 'upper' : 'lower';
+}
+
+class PersonAnalysis {
+  readonly tokens: Token[];
+  readonly mode: CaseMode;
+  /** Token index -> strongest cue before it. */
+  readonly cues = new Map<number, Cue>();
+  readonly found: DetectedEntity[] = [];
+  private readonly taken = new Set<number>();
+
+  constructor(private readonly input: AnalysisInput) {
+    this.tokens = memoized(input, TOKENS, () => tokenize(input.text));
+    this.mode = caseModeOf(input.text);
+  }
+
+  private pos(): PosToken[] {
+    return memoized(this.input, POS, () => posTags(this.input.text));
+  }
+
+  run(): DetectedEntity[] {
+    const { tokens } = this;
+    if (tokens.length === 0) return this.found;
+    this.findCues();
+    if (this.input.asked.includes('name') || this.input.asked.includes('surname')) this.askedReply();
+    for (let i = 0; i < tokens.length; i += 1) {
+      if (this.taken.has(i)) continue;
+      const score = this.scoreToken(i);
+      if (score > 0) this.accept(i, score, this.cues.get(i) === 'name');
+    }
+    return this.found;
+  }
+
+  private findCues(): void {
+    const { text } = this.input;
+    const startIndex = new Map(this.tokens.map((t, i) => [t.start, i]));
+    for (const [cue, pattern] of CUES) {
+      pattern.lastIndex = 0;
+      for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+        const index = startIndex.get(m.index + m[0].length);
+        if (index === undefined) continue;
+        const current = this.cues.get(index);
+        if (current === undefined || CUE_SCORES[cue] > CUE_SCORES[current]) this.cues.set(index, cue);
+      }
+    }
+  }
+
+  /** Score of token i as the first word of a name, 0 when it is not one. */
+  private scoreToken(i: number): number {
+    const token = this.tokens[i]!;
+    const { lower } = token;
+    if (token.word.length < 2 || token.contraction || this.petBefore(token) || this.placeAround(i)) return 0;
+    const cue = this.cues.get(i);
+    // After "What was the name of your pet?" a bare word is the pet's name.
+    if (this.input.asked.includes('pet') && cue !== 'name') return 0;
+    const ambiguous = AMBIGUOUS_NAMES.has(lower);
+    const lexicon = ambiguous || FIRST_NAMES.has(lower);
+    const common = COMMON_WORDS.has(lower);
+    const capitalized = isCapitalized(token.word);
+    if (
+      this.mode === 'mixed' &&
+      capitalized &&
+      token.word.length <= 3 &&
+      token.word === token.word.toUpperCase() &&
+      !lexicon
+    )
+      return 0; // an acronym: AI, ATM, BMW
+    if (this.mode !== 'mixed') {
+      if (cue === 'name') return common && !lexicon ? 0 : CUE_SCORES.name;
+      if (lexicon && !ambiguous) return cue ? CUE_SCORES[cue] : 0.55;
+      return this.known(lower, common) ? 0.7 : 0;
+    }
+    if (cue === 'name' && (!common || lexicon)) return CUE_SCORES.name;
+    if (!cue && this.afterDeterminer(i)) return 0; // "a Chai Latte", "the Grace period"
+    if (capitalized) {
+      if (cue && cue !== 'weak' && cue !== 'itis' && (!common || ambiguous)) return CUE_SCORES[cue];
+      if (cue === 'itis' && lexicon) return CUE_SCORES.itis;
+      if (lexicon && !ambiguous) {
+        if (!cue && this.afterProperNoun(i)) return 0; // "San Francisco", "Virgin Atlantic"
+        return this.usedAsName(token) ? (cue ? CUE_SCORES[cue] : 0.6) : 0;
+      }
+      if (ambiguous && this.followedBySurname(i)) return 0.6;
+      if (this.known(lower, common)) return 0.7;
+      if (
+        cue === 'weak' &&
+        WEAK_FOR_UNKNOWN.has(this.tokens[i - 1]?.lower ?? '') &&
+        !common &&
+        !lexicon &&
+        !this.sentenceInitial(i) &&
+        posAt(this.pos(), token.start) === 'PROPN'
+      )
+        return 0.55;
+      return 0;
+    }
+    // Lower case in mixed text: "my son ben", "I'm ben".
+    if (lexicon && !ambiguous && cue && cue !== 'weak' && cue !== 'greeting') return CUE_SCORES[cue] - 0.05;
+    return this.known(lower, common) ? 0.65 : 0;
+  }
+
+  private known(lower: string, common: boolean): boolean {
+    return !common && this.input.isKnownPerson !== undefined && this.input.isKnownPerson(lower);
+  }
+
+  private usedAsName(token: Token): boolean {
+    return !NOT_A_NAME_POS.has(posAt(this.pos(), token.start) ?? 'PROPN');
+  }
+
+  private sentenceInitial(i: number): boolean {
+    return i === 0 || /[.!?:;\n]/.test(this.tokens[i]!.gap);
+  }
+
+  /** "Grace Hopper" but not "Max Party Size" (a run of capitalized words is a title or a heading). */
+  private followedBySurname(i: number): boolean {
+    const next = this.tokens[i + 1];
+    const after = this.tokens[i + 2];
+    if (after && /^ $/.test(after.gap) && isCapitalized(after.word)) return false;
+    return (
+      next !== undefined &&
+      /^ $/.test(next.gap) &&
+      isCapitalized(next.word) &&
+      !COMMON_WORDS.has(next.lower) &&
+      !PLACE_WORDS.has(next.lower) &&
+      !AMBIGUOUS_NAMES.has(next.lower)
+    );
+  }
+
+  private afterProperNoun(i: number): boolean {
+    const before = this.tokens[i - 1];
+    if (!before || !/^ $/.test(this.tokens[i]!.gap) || !isCapitalized(before.word)) return false;
+    if (PLACE_PREFIXES.has(before.lower)) return true;
+    const lower = before.lower;
+    return (
+      !FIRST_NAMES.has(lower) &&
+      !AMBIGUOUS_NAMES.has(lower) &&
+      !COMMON_WORDS.has(lower) &&
+      !this.sentenceInitial(i - 1)
+    );
+  }
+
+  private afterDeterminer(i: number): boolean {
+    const before = this.tokens[i - 1];
+    return before !== undefined && /^\s+$/.test(this.tokens[i]!.gap) && DETERMINERS.has(before.lower);
+  }
+
+  private petBefore(token: Token): boolean {
+    return PET_CUE.test(this.input.text.slice(Math.max(0, token.start - 30), token.start));
+  }
+
+  /** "Craig and Center", "Morgan Stanley Bank", "Hilton Hotel". */
+  private placeAround(i: number): boolean {
+    const t = this.tokens;
+    if (
+      STREET_WORDS.has(t[i]!.lower) ||
+      (i > 0 && PLACE_PREFIXES.has(t[i - 1]!.lower) && /^ $/.test(t[i]!.gap))
+    )
+      return true;
+    let j = i + 1;
+    while (j < t.length && j <= i + 3 && /^\s+$/.test(t[j]!.gap) && isCapitalized(t[j]!.word)) {
+      if (PLACE_WORDS.has(t[j]!.lower)) return true;
+      j += 1;
+    }
+    const next = t[i + 1];
+    const after = t[i + 2];
+    if (next?.lower === 'and' && after && STREET_WORDS.has(after.lower) && isCapitalized(after.word))
+      return true;
+    const before = t[i - 1];
+    const beforeThat = t[i - 2];
+    return (
+      before?.lower === 'and' &&
+      beforeThat !== undefined &&
+      STREET_WORDS.has(beforeThat.lower) &&
+      isCapitalized(this.tokens[i]!.word) &&
+      STREET_WORDS.has(this.tokens[i]!.lower)
+    );
+  }
+
+  /** After "What is your name?": the first name-like words of the reply. */
+  private askedReply(): void {
+    const { tokens } = this;
+    let i = 0;
+    while (i < tokens.length && i < 6 && ASKED_FILLERS.has(tokens[i]!.lower) && !/\d/.test(tokens[i]!.gap))
+      i += 1;
+    const first = tokens[i];
+    if (!first || first.start > 40 || /\d/.test(first.gap) || first.contraction || this.petBefore(first))
+      return;
+    const lexicon = FIRST_NAMES.has(first.lower);
+    if (COMMON_WORDS.has(first.lower) && !lexicon) return;
+    const short = tokens.length <= 3;
+    if (this.mode === 'mixed' && !isCapitalized(first.word) && !lexicon && !short) return;
+    this.accept(i, 0.8, true);
+  }
+
+  /** Records the name starting at token i and extends it over the following name words. */
+  private accept(i: number, score: number, lowercaseAllowed: boolean): void {
+    const { tokens } = this;
+    let last = i;
+    for (let j = i + 1; j < tokens.length && j <= i + 3; j += 1) {
+      const next = tokens[j]!;
+      if (!/^ $|^ ?\u00a0$/.test(next.gap) || next.contraction) break;
+      if (tokens[j - 1]!.possessive) break;
+      if (PARTICLES.has(next.lower) && tokens[j + 1] && isCapitalized(tokens[j + 1]!.word)) continue;
+      // "Nguyễn Văn An": a capitalized common word continues a name that is not English anyway.
+      const foreign = /[^\p{ASCII}]/u.test(this.input.text.slice(tokens[i]!.start, tokens[j - 1]!.end));
+      const nameLike =
+        (!COMMON_WORDS.has(next.lower) || (foreign && isCapitalized(next.word) && next.word !== 'I')) &&
+        !PLACE_WORDS.has(next.lower) &&
+        (isCapitalized(next.word) || (lowercaseAllowed && this.mode !== 'upper'));
+      if (!nameLike) break;
+      last = j;
+    }
+    for (let k = i; k <= last; k += 1) this.taken.add(k);
+    this.found.push({
+      type: 'PERSON',
+      start: tokens[i]!.start,
+      end: tokens[last]!.end,
+      score,
+      recognizer: 'person',
+    });
+  }
+}
+
+export const personRecognizer: Recognizer = {
+  name: 'person',
+  entities: ['PERSON'],
+  analyze(input) {
+    return new PersonAnalysis(input).run();
+  },
+};
