@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { describeEnv, EnvError } from '../env.js';
+import { registerAnonymize } from './anonymize.js';
 import { registerDbStatus } from './db-status.js';
 import { CliError } from './output.js';
+import { registerPii } from './pii.js';
 import { registerSeed } from './seed.js';
 import { registerServe } from './serve.js';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSeed(program);
   registerDbStatus(program);
+  registerPii(program);
+  registerAnonymize(program);
   program.addHelpText(
     'after',
     `\nEnvironment:\n${describeEnv()

@@ -18,7 +18,7 @@ export type Ask =
 const ASK_PATTERNS: readonly (readonly [Ask, RegExp])[] = [
   [
     'name',
-    /\b(?:your|his|her|their|patient'?s|host'?s|guest'?s|doctor'?s|driver'?s)\s+(?:full\s+|first\s+|given\s+)?name\b|\bthe\s+(?:full\s+)?name\s+of\s+the\s+(?:host|guest|patient|person|renter|customer|account\s*holder|card\s*holder|doctor|driver|caller|owner|tenant|passenger)\b|\bname,?\s+please\b|\bwho\s+(?:am\s+i|is\s+this)\s+(?:speaking|talking|chatting)\b|\bwith\s+whom\b|\bwho\s+(?:is|are)\s+(?:the\s+)?(?:host|guest|patient)/gi,
+    /\b(?:your|his|her|their|patient'?s|host'?s|guest'?s|doctor'?s|driver'?s)\s+(?:full\s+|first\s+|given\s+)?name\b|\bthe\s+(?:full\s+)?name\s+of\s+the\s+(?:host|guest|patient|person|renter|customer|account\s*holder|card\s*holder|doctor|driver|caller|owner|tenant|passenger)\b|(?<!(?:street|road|file|user|company|business|product|hotel|restaurant|venue|bank|pet'?s|dog'?s|cat'?s)\s)\bname,?\s+please\b|\bwho\s+(?:am\s+i|is\s+this)\s+(?:speaking|talking|chatting)\b|\bwith\s+whom\b|\bwho\s+(?:is|are)\s+(?:the\s+)?(?:host|guest|patient)/gi,
   ],
   ['surname', /\bmaiden\s+name|\bsurname\b|\blast\s+name|\bfamily\s+name/gi],
   ['pet', /\bpet'?s?\b[^?.!]{0,40}\bname\b|\bname\s+of\s+(?:the|your)\s+(?:first\s+)?(?:pet|dog|cat)\b/gi],

@@ -26,7 +26,7 @@ august september october november december mon tue wed thu fri sat sun jan feb m
 sept oct nov dec am pm time date birth street avenue road hotel inn venue club apartments apartment
 restaurant bank cafe airport hospital university city town north south east west center centre
 account number pin password code card credit debit phone email address room ride driver doctor dr
-mr mrs ms miss sir madam mister prof ai bot assistant everyone everybody folks guys
+mr mrs ms miss sir madam mister prof ai bot assistant everyone everybody folks guys office clinic gotta gonna wanna
 again sorry hey welcome congrats congratulations morning afternoon evening night there`;
 
 export const COMMON_WORDS: ReadonlySet<string> = new Set(WORDS.trim().split(/\s+/));

@@ -109,7 +109,7 @@ const STREET_WORDS = new Set(
   ),
 );
 const PET_CUE =
-  /\b(?:pets?|dog|dogs|cat|cats|gerbil|hamster|puppy|kitten|parrot|fish|horse|rabbit|bunny|bird|turtle)(?:['’]s)?\b(?:\s+(?:is|was|named|called|name\s+(?:is|was)))?[\s,:]*$/i;
+  /\b(?:pets?|dog|dogs|cat|cats|gerbil|hamster|puppy|kitten|parrot|fish|horse|rabbit|bunny|bird|turtle)(?:['’]s)?\b(?:\s+(?:is|was|named|called|name(?:\s+(?:is|was))?))?[\s,:]*$/i;
 const ASKED_FILLERS = new Set(
   "of course sure yes yeah yep yup ok okay well hi hello hey um uh oh so it's its it is this i'm im i am me my name the full first certainly absolutely dr doctor mr mrs ms miss that's thats".split(
     ' ',
@@ -131,27 +131,17 @@ const NOT_A_NAME_POS = new Set([
   'INTJ',
 ]);
 
-const DETERMINERS = new Set([
-  'a',
-  'an',
-  'the',
-  'these',
-  'those',
-  'some',
-  'any',
-  'every',
-  'each',
-  'our',
-  'their',
-  'its',
-]);
+// Determiners and numbers: "a Chai Latte", "two Chai Lattes" are things, not people.
+const DETERMINERS = new Set(
+  'a an the these those some any every each our their its one two three four five six seven eight nine ten another'.split(
+    ' ',
+  ),
+);
 // "and Murray", "to Atwood" name streets as often as people: an unlisted word needs a stronger verb.
 const WEAK_FOR_UNKNOWN = new Set([
-  'with',
   'visit',
   'visiting',
   'meet',
-  'meeting',
   'tell',
   'told',
   'ask',
@@ -159,10 +149,29 @@ const WEAK_FOR_UNKNOWN = new Set([
   'invite',
   'invited',
 ]);
+// "with X" names a person after these ("a meeting with Søren"), an airline or a bank after others.
+const BEFORE_WITH = new Set([
+  'meeting',
+  'appointment',
+  'talk',
+  'talking',
+  'speak',
+  'speaking',
+  'spoke',
+  'chat',
+  'chatting',
+  'call',
+  'met',
+  'date',
+]);
 // "San Francisco", "Santa Monica", "Fort Lauderdale": a listed name after these is a place.
 const PLACE_PREFIXES = new Set(
   'san santa santo são st saint los las fort port mount mt lake new el'.split(' '),
 );
+
+/** "josé" -> "jose", "søren" -> "soren": the lexicon is written without accents. */
+const foldAccents = (word: string): string =>
+  word.normalize('NFD').replace(/\p{M}/gu, '').replace(/ø/g, 'o').replace(/æ/g, 'ae').replace(/ß/g, 'ss');
 
 const TOKENS = Symbol('person-tokens');
 const POS = Symbol('person-pos');
@@ -222,7 +231,7 @@ class PersonAnalysis {
     for (let i = 0; i < tokens.length; i += 1) {
       if (this.taken.has(i)) continue;
       const score = this.scoreToken(i);
-      if (score > 0) this.accept(i, score, this.cues.get(i) === 'name');
+      if (score > 0) this.accept(i, score, this.cues.get(i) === 'name' && !isCapitalized(tokens[i]!.word));
     }
     return this.found;
   }
@@ -248,9 +257,9 @@ class PersonAnalysis {
     if (token.word.length < 2 || token.contraction || this.petBefore(token) || this.placeAround(i)) return 0;
     const cue = this.cues.get(i);
     // After "What was the name of your pet?" a bare word is the pet's name.
-    if (this.input.asked.includes('pet') && cue !== 'name') return 0;
+    if (this.input.asked.includes('pet')) return 0;
     const ambiguous = AMBIGUOUS_NAMES.has(lower);
-    const lexicon = ambiguous || FIRST_NAMES.has(lower);
+    const lexicon = ambiguous || FIRST_NAMES.has(lower) || FIRST_NAMES.has(foldAccents(lower));
     const common = COMMON_WORDS.has(lower);
     const capitalized = isCapitalized(token.word);
     if (
@@ -279,7 +288,7 @@ class PersonAnalysis {
       if (this.known(lower, common)) return 0.7;
       if (
         cue === 'weak' &&
-        WEAK_FOR_UNKNOWN.has(this.tokens[i - 1]?.lower ?? '') &&
+        this.verbCue(i) &&
         !common &&
         !lexicon &&
         !this.sentenceInitial(i) &&
@@ -299,6 +308,13 @@ class PersonAnalysis {
 
   private usedAsName(token: Token): boolean {
     return !NOT_A_NAME_POS.has(posAt(this.pos(), token.start) ?? 'PROPN');
+  }
+
+  private verbCue(i: number): boolean {
+    const before = this.tokens[i - 1]?.lower ?? '';
+    return (
+      WEAK_FOR_UNKNOWN.has(before) || (before === 'with' && BEFORE_WITH.has(this.tokens[i - 2]?.lower ?? ''))
+    );
   }
 
   private sentenceInitial(i: number): boolean {
@@ -383,7 +399,7 @@ class PersonAnalysis {
     if (COMMON_WORDS.has(first.lower) && !lexicon) return;
     const short = tokens.length <= 3;
     if (this.mode === 'mixed' && !isCapitalized(first.word) && !lexicon && !short) return;
-    this.accept(i, 0.8, true);
+    this.accept(i, 0.8, !isCapitalized(first.word));
   }
 
   /** Records the name starting at token i and extends it over the following name words. */
