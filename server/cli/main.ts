@@ -2,10 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { describeEnv, EnvError } from '../env.js';
 import { registerAnonymize } from './anonymize.js';
 import { registerDbStatus } from './db-status.js';
+import { registerIngest } from './ingest.js';
 import { CliError } from './output.js';
 import { registerPii } from './pii.js';
 import { registerSeed } from './seed.js';
 import { registerServe } from './serve.js';
+import { registerSource } from './source.js';
 
 export function buildProgram(): Command {
   const program = new Command('parley')
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDbStatus(program);
   registerPii(program);
   registerAnonymize(program);
+  registerSource(program);
+  registerIngest(program);
   program.addHelpText(
     'after',
     `\nEnvironment:\n${describeEnv()

@@ -23,7 +23,9 @@ export async function verifyMongoSource(
   timeoutMs = 10_000,
 ) {
   if (source.uri === SELF_URI) return;
-  const client = new MongoClient(source.uri, { serverSelectionTimeoutMS: timeoutMs });
+  // A timeout written into the URI wins over ours.
+  const explicit = /[?&]serverSelectionTimeoutMS=/i.test(source.uri);
+  const client = new MongoClient(source.uri, explicit ? {} : { serverSelectionTimeoutMS: timeoutMs });
   try {
     await client.connect();
     const names = await client

@@ -205,6 +205,17 @@ describe('what Parley relies on', () => {
     expect(joined[0]?.agent[0].name).toBe('Ana');
   });
 
+  it('projects the ids of embedded messages as an array with an aggregation', async () => {
+    await c.insertOne({
+      messages: [
+        { _id: 1, text: 'a' },
+        { _id: 2, text: 'b' },
+      ],
+    });
+    const [doc] = await c.aggregate([{ $project: { ids: '$messages._id' } }]).toArray();
+    expect(doc?.ids).toEqual([1, 2]);
+  });
+
   it('keeps Date and ObjectId types of stored fields', async () => {
     const ref = new ObjectId();
     const at = new Date('2024-02-03T04:05:06.789Z');
@@ -298,6 +309,19 @@ describe('known gaps of the embedded server (Parley must not depend on these)', 
       .toArray();
     if (onEmbedded()) await expect(run).rejects.toThrow(/collectionResolver/);
     else expect((await run)[0]?.joined[0].o[0].name).toBe('x');
+  });
+
+  it('find projection of a field inside an array: MongoDB keeps the array of subdocuments; the embedded server returns an object of arrays', async () => {
+    const c = fresh();
+    await c.insertOne({
+      messages: [
+        { _id: 1, text: 'a' },
+        { _id: 2, text: 'b' },
+      ],
+    });
+    const [doc] = await c.find({}, { projection: { 'messages._id': 1 } }).toArray();
+    if (onEmbedded()) expect(doc?.messages).toEqual({ _id: [1, 2] });
+    else expect(doc?.messages).toEqual([{ _id: 1 }, { _id: 2 }]);
   });
 
   it('change streams: only replica sets have them; the embedded server never does (poll instead)', async () => {

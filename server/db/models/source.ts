@@ -24,6 +24,8 @@ export const sourceSchema = new Schema(
     /** One ingestion at a time per source; a crashed run's lease expires. */
     lease: {
       runId: { type: Schema.Types.ObjectId, default: null },
+      /** "host:pid" of the process running it, so a killed run's lease can be taken over at once. */
+      owner: { type: String, default: null },
       expiresAt: { type: Date, default: null },
     },
   },

@@ -1,0 +1,59 @@
+/**
+ * Ingest + anonymize throughput against a raw driver cursor read of the same source, in the same
+ * run, on the same embedded server: the demo support logs (STAR + Taskmaster-4, 109,970 messages).
+ * Target: ingest >= 0.5x the raw read's documents per second.
+ *
+ *   npx tsx bench/ingest.ts [--limit N]    N conversations per dialogue file (default: all)
+ */
+import { parseArgs } from 'node:util';
+import { DEMO_SOURCE_NAME, demoSourceCollection, seedDemo } from '../seed/index.js';
+import { connectMongo } from '../server/db/connection.js';
+import { startEmbeddedMongo } from '../server/db/embedded/index.js';
+import { bindModels, ensureIndexes } from '../server/db/models/index.js';
+import { runIngestion } from '../server/ingest/run.js';
+import { createAnonymizer } from '../server/privacy/pii/index.js';
+import { tempDataDir } from '../tests/support/env.js';
+
+const { values } = parseArgs({ options: { limit: { type: 'string' } } });
+const limitPerFile = values.limit ? Number(values.limit) : undefined;
+
+const dataDir = await tempDataDir('parley-bench-');
+const mongo = await startEmbeddedMongo({ dataDir: null });
+const connection = await connectMongo(mongo.uri);
+const models = bindModels(connection);
+await ensureIndexes(models);
+await seedDemo({ connection, models, dataDir: dataDir.dir, limitPerFile });
+const source = demoSourceCollection(connection);
+const total = await source.countDocuments();
+
+let started = performance.now();
+let rawRead = 0;
+for await (const _ of source.find({}).sort({ created_at: 1, _id: 1 }).batchSize(1000)) rawRead += 1;
+const rawSeconds = (performance.now() - started) / 1000;
+
+const hashKey = Buffer.alloc(32, 1);
+started = performance.now();
+const summary = await runIngestion(
+  { models, connection, anonymizer: createAnonymizer({ hashKey }), hashKey },
+  DEMO_SOURCE_NAME,
+  { batchSize: 1000 },
+);
+const ingestSeconds = (performance.now() - started) / 1000;
+
+const rawRate = rawRead / rawSeconds;
+const ingestRate = summary.read / ingestSeconds;
+const entities = Object.values(summary.pii.entities).reduce((a, b) => a + (b ?? 0), 0);
+console.log(`source: ${total} raw messages (demo support logs), embedded MongoDB, node ${process.version}`);
+console.log(
+  `raw cursor read        ${rawRead} docs in ${rawSeconds.toFixed(2)}s  = ${Math.round(rawRate)} docs/s  (reference)`,
+);
+console.log(
+  `ingest + anonymize     ${summary.read} docs in ${ingestSeconds.toFixed(2)}s  = ${Math.round(ingestRate)} docs/s  ` +
+    `(${summary.conversations} conversations, ${summary.quarantined} quarantined, ${entities} PII entities replaced)`,
+);
+console.log(`ratio                  ${(ingestRate / rawRate).toFixed(2)}x raw  (target >= 0.50x)`);
+console.log(`peak RSS               ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+
+await connection.close();
+await mongo.stop();
+await dataDir.cleanup();

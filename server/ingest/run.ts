@@ -1,0 +1,157 @@
+/**
+ * One ingestion run of one source: read after the watermark in bounded batches, normalize,
+ * anonymize and write each batch, then move the watermark. The watermark only advances past
+ * committed batches, so a run killed midway resumes where it stopped and re-reads at most one
+ * batch, which deterministic ids make harmless.
+ */
+import { ObjectId } from 'mongodb';
+import type { Connection } from 'mongoose';
+import type { Models } from '../db/models/index.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { type Anonymizer, mergeReports, type PiiReport } from '../privacy/pii/index.js';
+import { connectorFor } from './connectors/index.js';
+import { acquireSourceLease, releaseSourceLease, renewSourceLease } from './lease.js';
+import { createNormalizer, type NormalizedMessage, type QuarantineEntry } from './normalize.js';
+import { type IngestProgress, ProgressTracker } from './progress.js';
+import { getSourceSpec } from './sources.js';
+import { type Watermark, watermarkOf } from './watermark.js';
+import { writeBatch } from './writer.js';
+
+export interface IngestDeps {
+  models: Models;
+  connection: Connection;
+  anonymizer: Anonymizer;
+  /** Keys the hash of customer ids (the same per-deployment key the anonymizer uses). */
+  hashKey: Buffer | string;
+  logger?: Logger;
+}
+
+export interface IngestOptions {
+  /** Re-read everything instead of continuing after the watermark. */
+  full?: boolean;
+  batchSize?: number;
+  onProgress?: (progress: IngestProgress) => void;
+  /** Stops after the batch in flight; the run is recorded as cancelled. */
+  signal?: AbortSignal;
+}
+
+/** The run's summary; `parley ingest --json` prints these fields, an interface other tools read. */
+export interface IngestSummary {
+  runId: string;
+  source: string;
+  status: 'succeeded' | 'cancelled';
+  read: number;
+  conversations: number;
+  messages: number;
+  quarantined: number;
+  watermark: Watermark | null;
+  durationMs: number;
+  pii: PiiReport;
+}
+
+export async function runIngestion(
+  deps: IngestDeps,
+  sourceName: string,
+  options: IngestOptions = {},
+): Promise<IngestSummary> {
+  const { models } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const batchSize = options.batchSize ?? 1000;
+  const started = performance.now();
+  const source = await getSourceSpec(models, sourceName);
+  const runId = new ObjectId();
+  await acquireSourceLease(models, source._id, runId);
+
+  const reader = connectorFor(source.kind)(source, { ownConnection: deps.connection });
+  const previous = source.watermark.ts !== null ? source.watermark : null;
+  const after = options.full || !reader.incremental ? null : previous;
+  const normalize = createNormalizer(source.mapping);
+  const timestampPath = source.mapping.fields.timestamp;
+  const conversations = new Set<string>();
+  const reports: PiiReport[] = [];
+  const counts = () => ({ read, conversations: conversations.size, messages, quarantined });
+  let watermark: Watermark | null = previous;
+  let read = 0;
+  let messages = 0;
+  let quarantined = 0;
+  let cancelled = false;
+
+  try {
+    await models.IngestionRun.create({
+      _id: runId,
+      sourceId: source._id,
+      full: after === null,
+      status: 'running',
+      startedAt: new Date(),
+      watermarkBefore: previous,
+    });
+    const tracker = new ProgressTracker(await reader.count(after));
+    options.onProgress?.(tracker.snapshot());
+
+    for await (const batch of reader.batches({ after, batchSize })) {
+      const normalized: NormalizedMessage[] = [];
+      const rejected: QuarantineEntry[] = [...batch.rejected];
+      for (const document of batch.documents) {
+        const result = normalize(document);
+        normalized.push(...result.messages);
+        rejected.push(...result.quarantined);
+        if (reader.incremental) watermark = watermarkOf(document, timestampPath) ?? watermark;
+      }
+      const result = await writeBatch(
+        { models, sourceId: source._id, runId, anonymizer: deps.anonymizer, hashKey: deps.hashKey },
+        normalized,
+        rejected,
+      );
+      for (const id of result.conversationIds) conversations.add(id.toHexString());
+      messages += result.messages;
+      quarantined += result.quarantined;
+      reports.push(result.pii);
+
+      // Committed: now, and only now, the source may move on.
+      if (reader.incremental && watermark)
+        await models.Source.updateOne({ _id: source._id }, { $set: { watermark } });
+      await renewSourceLease(models, source._id, runId);
+      const progress = tracker.add({
+        read: batch.documents.length + batch.rejected.length,
+        written: result.messages,
+        quarantined: result.quarantined,
+      });
+      read = progress.read;
+      await models.IngestionRun.updateOne({ _id: runId }, { $set: { counts: counts() } });
+      options.onProgress?.(progress);
+      if (options.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+    }
+
+    const pii = mergeReports(...reports);
+    const status = cancelled ? 'cancelled' : 'succeeded';
+    await models.IngestionRun.updateOne(
+      { _id: runId },
+      { $set: { status, finishedAt: new Date(), counts: counts(), pii, watermarkAfter: watermark } },
+    );
+    const summary: IngestSummary = {
+      runId: runId.toHexString(),
+      source: source.name,
+      status,
+      ...counts(),
+      watermark,
+      durationMs: Math.round(performance.now() - started),
+      pii,
+    };
+    logger.info({ ...summary, pii: undefined }, 'ingestion finished');
+    return summary;
+  } catch (error) {
+    await models.IngestionRun.updateOne(
+      { _id: runId },
+      {
+        $set: { status: 'failed', finishedAt: new Date(), counts: counts(), error: (error as Error).message },
+      },
+    ).catch(() => undefined);
+    throw error;
+  } finally {
+    await reader.close();
+    await releaseSourceLease(models, source._id, runId).catch(() => undefined);
+  }
+}

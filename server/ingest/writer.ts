@@ -1,0 +1,214 @@
+/**
+ * Writes one batch of normalized messages into Parley's conversations: anonymized first, new
+ * conversations inserted, later messages of known conversations appended in timestamp order,
+ * messages already stored skipped (their ids are deterministic), quarantine entries recorded.
+ */
+import { createHmac } from 'node:crypto';
+import type { AnyBulkWriteOperation, Collection, ObjectId } from 'mongodb';
+import { deterministicId } from '../db/ids.js';
+import { insertNew } from '../db/insert-new.js';
+import type { Models } from '../db/models/index.js';
+import type { Anonymizer, PiiReport, PseudonymState } from '../privacy/pii/index.js';
+import { mergeReports } from '../privacy/pii/index.js';
+import type { NormalizedMessage, QuarantineEntry } from './normalize.js';
+
+export interface BatchResult {
+  /** Conversations that received messages in this batch. */
+  conversationIds: ObjectId[];
+  messages: number;
+  quarantined: number;
+  pii: PiiReport;
+}
+
+export interface WriterContext {
+  models: Pick<Models, 'Conversation' | 'QuarantinedDocument'>;
+  sourceId: ObjectId;
+  runId: ObjectId;
+  anonymizer: Anonymizer;
+  /** Keys the customer-id hash, so the stored id cannot be matched back without it. */
+  hashKey: Buffer | string;
+}
+
+export const conversationIdFor = (sourceId: ObjectId, conversationKey: string) =>
+  deterministicId('conversation', sourceId.toHexString(), conversationKey);
+
+export const messageIdFor = (sourceId: ObjectId, conversationKey: string, messageKey: string) =>
+  deterministicId('message', sourceId.toHexString(), conversationKey, messageKey);
+
+const quarantineIdFor = (sourceId: ObjectId, entry: QuarantineEntry) =>
+  deterministicId('quarantine', sourceId.toHexString(), String(entry.sourceDocumentId), entry.path ?? '');
+
+function customerKey(hashKey: Buffer | string, customerId: string | null): string | null {
+  if (!customerId) return null;
+  return `cust_${createHmac('sha256', hashKey).update(customerId).digest('hex').slice(0, 16)}`;
+}
+
+/** The raw documents this writer stores (server/db/models/conversation.ts describes the same fields). */
+interface MessageDocument {
+  _id: ObjectId;
+  role: string;
+  text: string;
+  ts: Date;
+  sourceMessageId: string | null;
+  clientMessageId: string | null;
+  modelVersion: string | null;
+  authorId: ObjectId | null;
+  rating: null;
+}
+
+interface ConversationDocument {
+  _id: ObjectId;
+  sourceId: ObjectId;
+  sourceConversationId: string;
+  siteId: ObjectId | null;
+  channel: string;
+  customerId: string | null;
+  status: string;
+  startedAt: Date;
+  lastMessageAt: Date;
+  messages: MessageDocument[];
+  anonymizedAt: Date;
+  deletedAt: Date | null;
+  meta: unknown;
+  pii: { state: PseudonymState | null };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface StoredConversation {
+  _id: ObjectId;
+  messageIds: ObjectId[];
+  pii?: { state?: PseudonymState | null };
+}
+
+function groupByConversation(messages: NormalizedMessage[]): Map<string, NormalizedMessage[]> {
+  const groups = new Map<string, NormalizedMessage[]>();
+  for (const message of messages) {
+    const group = groups.get(message.conversationKey);
+    if (group) group.push(message);
+    else groups.set(message.conversationKey, [message]);
+  }
+  for (const group of groups.values()) group.sort((a, b) => a.ts.getTime() - b.ts.getTime());
+  return groups;
+}
+
+export async function writeBatch(
+  context: WriterContext,
+  messages: NormalizedMessage[],
+  quarantined: QuarantineEntry[],
+): Promise<BatchResult> {
+  const { models, sourceId } = context;
+  const groups = groupByConversation(messages);
+  const ids = [...groups.keys()].map((key) => conversationIdFor(sourceId, key));
+  const stored = new Map<string, StoredConversation>();
+  if (ids.length > 0) {
+    // An aggregation, not a find projection: the embedded server projects "messages._id" wrongly.
+    const found = await (models.Conversation.collection as unknown as Collection<ConversationDocument>)
+      .aggregate<StoredConversation>([
+        { $match: { _id: { $in: ids } } },
+        { $project: { messageIds: '$messages._id', pii: 1 } },
+      ])
+      .toArray();
+    for (const conversation of found) stored.set(conversation._id.toHexString(), conversation);
+  }
+
+  const now = new Date();
+  const conversationsCollection = models.Conversation
+    .collection as unknown as Collection<ConversationDocument>;
+  const inserts: ConversationDocument[] = [];
+  const updates: AnyBulkWriteOperation<ConversationDocument>[] = [];
+  const touched: ObjectId[] = [];
+  const reports: PiiReport[] = [];
+  let written = 0;
+
+  for (const [key, group] of groups) {
+    const _id = conversationIdFor(sourceId, key);
+    const existing = stored.get(_id.toHexString());
+    const seen = new Set(existing?.messageIds.map((id) => id.toHexString()));
+    const fresh = group.filter((message) => {
+      const id = messageIdFor(sourceId, key, message.messageKey).toHexString();
+      if (seen.has(id)) return false;
+      seen.add(id); // the same message twice in one batch
+      return true;
+    });
+    if (fresh.length === 0) continue;
+
+    const scrubber = context.anonymizer.conversation(existing?.pii?.state ?? undefined);
+    const newMessages = fresh.map(
+      (message): MessageDocument => ({
+        _id: messageIdFor(sourceId, key, message.messageKey),
+        role: message.role,
+        text: scrubber.anonymizeText(message.text, { role: message.role }).text,
+        ts: message.ts,
+        sourceMessageId: message.messageKey,
+        clientMessageId: null,
+        modelVersion: null,
+        authorId: null,
+        rating: null,
+      }),
+    );
+    const first = fresh[0]!;
+    const last = fresh[fresh.length - 1]!;
+
+    if (existing) {
+      updates.push({
+        updateOne: {
+          filter: { _id },
+          update: {
+            $push: { messages: { $each: newMessages, $sort: { ts: 1 } } },
+            $min: { startedAt: first.ts },
+            $max: { lastMessageAt: last.ts },
+            $set: { 'pii.state': scrubber.state(), anonymizedAt: now, updatedAt: now },
+          },
+        },
+      });
+    } else {
+      const meta = fresh.find((m) => m.meta)?.meta ?? {};
+      inserts.push({
+        _id,
+        sourceId,
+        sourceConversationId: key,
+        siteId: null,
+        channel: first.channel ?? 'chat',
+        customerId: customerKey(context.hashKey, fresh.find((m) => m.customerId)?.customerId ?? null),
+        status: 'closed',
+        startedAt: first.ts,
+        lastMessageAt: last.ts,
+        messages: newMessages,
+        anonymizedAt: now,
+        deletedAt: null,
+        meta: scrubber.anonymizeValue(meta),
+        pii: { state: scrubber.state() },
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+    reports.push(scrubber.report());
+    touched.push(_id);
+    written += newMessages.length;
+  }
+
+  // Conversations first, quarantine next; the caller moves the watermark only after both.
+  if (inserts.length > 0) await insertNew(conversationsCollection, inserts);
+  if (updates.length > 0) await conversationsCollection.bulkWrite(updates, { ordered: false });
+  if (quarantined.length > 0) {
+    await insertNew(
+      models.QuarantinedDocument.collection,
+      quarantined.map((entry) => ({
+        _id: quarantineIdFor(sourceId, entry),
+        sourceId,
+        runId: context.runId,
+        sourceDocumentId: entry.sourceDocumentId,
+        path: entry.path,
+        reason: entry.reason,
+        at: now,
+      })),
+    );
+  }
+  return {
+    conversationIds: touched,
+    messages: written,
+    quarantined: quarantined.length,
+    pii: mergeReports(...reports),
+  };
+}
