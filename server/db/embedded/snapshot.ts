@@ -43,11 +43,16 @@ export async function writeSnapshot(storage: IStorageAdapter, file: string): Pro
     for (const collection of await storage.listCollections(db)) {
       stats.collections += 1;
       const indexes = (await storage.getIndexes(db, collection)) as IndexSpec[];
-      captured.push({ header: { db, collection, indexes }, documents: await storage.findAll(db, collection) });
+      captured.push({
+        header: { db, collection, indexes },
+        documents: await storage.findAll(db, collection),
+      });
     }
   }
 
-  const chunks: Buffer[] = [Buffer.from(BSON.serialize({ h: { format: FORMAT, version: VERSION, savedAt: new Date() } }))];
+  const chunks: Buffer[] = [
+    Buffer.from(BSON.serialize({ h: { format: FORMAT, version: VERSION, savedAt: new Date() } })),
+  ];
   for (const { header, documents } of captured) {
     chunks.push(Buffer.from(BSON.serialize({ c: header })));
     for (const doc of documents) {

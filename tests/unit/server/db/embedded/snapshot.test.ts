@@ -67,7 +67,11 @@ describe('embedded database snapshots', () => {
 
   it('is point-in-time: writes made while it serializes are not in it', async () => {
     const source = new MemoryStorageAdapter();
-    await source.insertMany('app', 'a_conversations', Array.from({ length: 5000 }, (_, i) => ({ i })));
+    await source.insertMany(
+      'app',
+      'a_conversations',
+      Array.from({ length: 5000 }, (_, i) => ({ i })),
+    );
     await source.insertOne('app', 'b_sources', { watermark: 1 });
     const file = path.join(dir, 'db.bson');
     const writing = writeSnapshot(source, file);
