@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { createBrotliCompress, createBrotliDecompress } from 'node:zlib';
 import { z } from 'zod';
 import { type Dialogue, dialogueSchema } from '../../seed/dialogues.js';
@@ -61,8 +61,11 @@ export async function anonymizeFile(options: AnonymizeFileOptions): Promise<Anon
   const input: Readable = compressed(options.input) ? raw.pipe(createBrotliDecompress()) : raw;
   const temporary = `${options.output}.tmp-${process.pid}`;
   const file = createWriteStream(temporary, { mode: 0o600 });
-  const out: Writable = compressed(options.output) ? createBrotliCompress() : file;
-  if (out !== file) out.pipe(file);
+  const brotli = compressed(options.output) ? createBrotliCompress() : undefined;
+  const out: Writable = brotli ?? file;
+  // Resolves once everything is on disk; its error handlers also keep a failed write from crashing.
+  const written = brotli ? pipeline(brotli, file) : finished(file);
+  written.catch(() => undefined);
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let report: PiiReport = { entities: {}, operators: {} };
   let conversations = 0;
@@ -92,13 +95,15 @@ export async function anonymizeFile(options: AnonymizeFileOptions): Promise<Anon
       options.onProgress?.({ conversations, turns });
     }
     out.end();
-    await finished(file);
+    await written;
     await rename(temporary, options.output);
   } catch (error) {
     lines.close();
+    raw.unpipe();
+    raw.destroy();
     input.destroy();
-    out.destroy();
-    file.destroy();
+    out.end();
+    await written.catch(() => undefined);
     await rm(temporary, { force: true });
     throw error;
   }

@@ -8,7 +8,7 @@ const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4 = new RegExp(`(?<![\\d.])${OCTET}(?:\\.${OCTET}){3}(?![\\d]|\\.\\d)`, 'g');
 // Candidates: hex groups with at least two colons, optionally an embedded IPv4 tail and a zone.
 const IPV6 =
-  /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]+)?(?![\w:])/g;
+  /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[\w.]+)?(?![\w:])/g;
 const CONTEXT = /\b(?:ip|ipv4|ipv6|address|server|host|router|gateway|ping|subnet)\b/gi;
 
 export const ipAddressRecognizer: Recognizer = {
@@ -35,8 +35,8 @@ export const ipAddressRecognizer: Recognizer = {
         if (value.endsWith(':') && !value.endsWith('::')) value = value.slice(0, -1); // "fe80::1:" at a colon
         const zone = value.indexOf('%');
         if (!isIPv6(zone === -1 ? value : value.slice(0, zone))) continue;
-        // "12:30::" or "::" alone are too short to mean anything.
-        if (value.replace(/[^0-9A-Fa-f]/g, '').length < 2) continue;
+        // "::" alone means nothing; "::1" is the loopback address.
+        if (value.length < 3) continue;
         found.push({
           type: 'IP_ADDRESS',
           start: match.index,

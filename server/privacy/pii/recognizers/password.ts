@@ -4,7 +4,7 @@ import type { Recognizer } from './recognizer.js';
 
 const CUE = /\b(?:pass\s?word|passwd|pwd)(?:\s+(?:is|was)|\s*[:=]|'s)\s*(?:is\s+)?["'“‘]?([^\s"'”’]+)/gi;
 const ASKED_REPLY =
-  /^\s*(?:(?:it'?s|it\s+is|my\s+password\s+is|sure,?)\s+)?["'“‘]?([^\s"'”’]+?)["'”’]?[.!]?\s*$/i;
+  /^\s*(?:(?:it'?s|it\s+is|my\s+password\s+is|sure,?)\s+)?["'“‘]?([^\s"'”’]+?)["'”’]?\.?\s*$/i;
 const NOT_A_PASSWORD = new Set(
   'incorrect wrong invalid expired reset locked forgotten correct changed same different weak strong required case hidden secret blank empty missing long short ok fine there'.split(
     ' ',
@@ -17,7 +17,7 @@ function looksLikePassword(value: string): boolean {
   return !(/^[a-z]+$/i.test(value) && (COMMON_WORDS.has(lower) || NOT_A_PASSWORD.has(lower)));
 }
 
-const trimTrailing = (value: string): string => value.replace(/[.,;:!?)]+$/, '');
+const trimTrailing = (value: string): string => value.replace(/[.,;:)]+$/, '');
 
 export const passwordRecognizer: Recognizer = {
   name: 'password',

@@ -408,7 +408,7 @@ class PersonAnalysis {
     let last = i;
     for (let j = i + 1; j < tokens.length && j <= i + 3; j += 1) {
       const next = tokens[j]!;
-      if (!/^ $|^ ?\u00a0$/.test(next.gap) || next.contraction) break;
+      if (!/^[ \u00a0]{1,3}$/.test(next.gap) || next.contraction) break;
       if (tokens[j - 1]!.possessive) break;
       if (PARTICLES.has(next.lower) && tokens[j + 1] && isCapitalized(tokens[j + 1]!.word)) continue;
       // "Nguyễn Văn An": a capitalized common word continues a name that is not English anyway.

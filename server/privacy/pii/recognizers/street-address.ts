@@ -8,7 +8,7 @@ const WORD = "(?:[\\p{Lu}\\d][\\p{L}\\d'’.-]*)";
 const UNIT = '(?:,?\\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|#)\\.?\\s*#?[\\w-]+)?';
 // ", Springfield, IL 62704" / ", London" / " 94103"
 const TAIL =
-  "(?:,\\s*\\p{Lu}[\\p{L}.'’-]*(?:\\s\\p{Lu}[\\p{L}.'’-]*){0,2}){0,2}(?:,?\\s+[A-Z]{2})?(?:,?\\s+\\d{5}(?:-\\d{4})?)?";
+  "(?:,\\s*\\p{Lu}[\\p{L}'’-]*(?:\\s\\p{Lu}[\\p{L}'’-]*){0,2}){0,2}(?:,?\\s+[A-Z]{2})?(?:,?\\s+\\d{5}(?:-\\d{4})?)?";
 
 // 1600 Pennsylvania Avenue NW, Apt 4, Washington, DC 20500
 const US_STYLE = new RegExp(
