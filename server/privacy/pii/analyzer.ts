@@ -8,6 +8,21 @@ import { type DetectContext, type DetectedEntity, ENTITY_TYPES, type EntityType 
 
 export const SCORE_THRESHOLD = 0.5;
 
+/**
+ * Support logs repeat themselves ("Thank you and goodbye.", metadata labels, templated agent turns),
+ * so results are memoized. The analysis is a pure function of the text, the previous turn's asks,
+ * the role and the answers to isKnownPerson; an entry records the words it asked about and is reused
+ * only when the current conversation gives the same answers.
+ */
+const CACHE_SIZE = 10_000;
+const CACHEABLE_LENGTH = 2_000;
+
+interface CacheEntry {
+  entities: DetectedEntity[];
+  /** Words isKnownPerson was asked about, with the answers. */
+  asked: [string, boolean][];
+}
+
 export interface Analyzer {
   analyze(text: string, context?: DetectContext): DetectedEntity[];
 }
@@ -22,15 +37,30 @@ export function createAnalyzer(entities: readonly EntityType[] = ENTITY_TYPES): 
     .map((name) => recognizers.get(name))
     .filter((r) => r.entities.some((e) => wanted.has(e)));
   const order = new Map(active.map((r, i) => [r.name, i]));
+  const cache = new Map<string, CacheEntry>();
 
   return {
     analyze(text, context = {}) {
       if (text.length === 0) return [];
+      const asked = asksIn(context.previousText);
+      const known = context.isKnownPerson;
+      const cacheKey =
+        text.length <= CACHEABLE_LENGTH ? `${context.role ?? ''}|${asked.join(',')}|${text}` : undefined;
+      if (cacheKey !== undefined) {
+        const hit = cache.get(cacheKey);
+        if (hit && hit.asked.every(([word, answer]) => (known?.(word) ?? false) === answer))
+          return hit.entities.map((e) => ({ ...e }));
+      }
+      const queries: [string, boolean][] = [];
       const input = {
         text,
-        asked: asksIn(context.previousText),
+        asked,
         role: context.role,
-        isKnownPerson: context.isKnownPerson,
+        isKnownPerson: (word: string) => {
+          const answer = known?.(word) ?? false;
+          queries.push([word, answer]);
+          return answer;
+        },
         memo: new Map<symbol, unknown>(),
       };
       const candidates: DetectedEntity[] = [];
@@ -40,7 +70,12 @@ export function createAnalyzer(entities: readonly EntityType[] = ENTITY_TYPES): 
             candidates.push(entity);
         }
       }
-      return resolveOverlaps(candidates, order);
+      const entities = resolveOverlaps(candidates, order);
+      if (cacheKey !== undefined) {
+        if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(cacheKey, { entities: entities.map((e) => ({ ...e })), asked: queries });
+      }
+      return entities;
     },
   };
 }

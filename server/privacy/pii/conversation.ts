@@ -1,7 +1,7 @@
 /** One conversation's anonymizer: turns in order, metadata, counts and the pseudonym state. */
 import { createHmac } from 'node:crypto';
 import type { Analyzer } from './analyzer.js';
-import { fitSegment, hintForKey, valueSegments } from './metadata.js';
+import { fitSegment, hintForKey, keptKey, valueSegments } from './metadata.js';
 import { normalizeValue } from './normalize.js';
 import { type OperatorContext, operators } from './operators/index.js';
 import { PseudonymTable } from './pseudonyms.js';
@@ -97,7 +97,7 @@ export function createConversation(
     if (Array.isArray(value)) return value.map((item) => walk(item, hint));
     if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = walk(v, hintForKey(k) ?? hint);
+      for (const [k, v] of Object.entries(value)) out[k] = keptKey(k) ? v : walk(v, hintForKey(k) ?? hint);
       return out;
     }
     return value;

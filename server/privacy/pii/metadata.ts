@@ -32,6 +32,13 @@ export function snakeCase(key: string): string {
     .toLowerCase();
 }
 
+/** Provenance and licence credits name public authors and must survive anonymization (CC BY). */
+const KEPT_KEYS = /^(?:attribution|licen[cs]e|copyright|source|source_(?:file|commit|url))$/;
+
+export function keptKey(key: string): boolean {
+  return KEPT_KEYS.test(snakeCase(key));
+}
+
 export function hintForKey(key: string): EntityType | undefined {
   const snake = snakeCase(key);
   for (const [type, pattern] of KEY_HINTS) if (pattern.test(snake)) return type;

@@ -10,7 +10,11 @@ import type { EntityType, PseudonymState } from './types.js';
 export class PseudonymTable {
   private readonly counters: Partial<Record<EntityType, number>>;
   private readonly assignments: Record<string, string>;
-  private readonly knownCache = new Map<string, boolean>();
+  /** Words of the persons seen by this instance (memory only, never in the state). */
+  private readonly knownWords = new Set<string>();
+  /** Only a restored state needs HMAC look-ups for names seen before this instance. */
+  private readonly restored: boolean;
+  private readonly restoredCache = new Map<string, boolean>();
 
   constructor(
     private readonly key: Buffer,
@@ -18,6 +22,7 @@ export class PseudonymTable {
   ) {
     this.counters = { ...(state?.counters ?? {}) };
     this.assignments = { ...(state?.assignments ?? {}) };
+    this.restored = (state?.counters.PERSON ?? 0) > 0;
   }
 
   private mac(text: string): string {
@@ -46,19 +51,22 @@ export class PseudonymTable {
       const words = normalized.split(' ');
       const firstKey = this.mac(`PERSON~first:${words[0]}`);
       if (words.length > 1 && !this.assignments[firstKey]) this.assignments[firstKey] = placeholder;
-      this.knownCache.clear();
+      this.knownWords.add(normalized);
+      this.knownWords.add(words[0]!);
     }
     return placeholder;
   }
 
   /** Whether a one-word name (lower case) was already seen as a person or as a person's first name. */
   isKnownPerson(word: string): boolean {
-    let known = this.knownCache.get(word);
+    if (this.knownWords.has(word)) return true;
+    if (!this.restored) return false;
+    let known = this.restoredCache.get(word);
     if (known === undefined) {
       known =
         this.assignments[this.mac(`PERSON:${word}`)] !== undefined ||
         this.assignments[this.mac(`PERSON~first:${word}`)] !== undefined;
-      this.knownCache.set(word, known);
+      this.restoredCache.set(word, known);
     }
     return known;
   }

@@ -72,6 +72,9 @@ const CUES: readonly (readonly [Cue, RegExp])[] = [
   ],
 ];
 
+// One pass over the text for all cues; the capture group that matched tells which cue it is.
+const ALL_CUES = new RegExp(CUES.map(([, pattern]) => `(${pattern.source})`).join('|'), 'giu');
+
 const TOKEN = /[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*(?:-[\p{L}\p{M}]+)*/gu;
 const POSSESSIVE = /['’]s$/i;
 // Name particles inside a full name: "Ludwig van Beethoven", "José de la Cruz".
@@ -239,29 +242,37 @@ class PersonAnalysis {
   private findCues(): void {
     const { text } = this.input;
     const startIndex = new Map(this.tokens.map((t, i) => [t.start, i]));
-    for (const [cue, pattern] of CUES) {
-      pattern.lastIndex = 0;
-      for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-        const index = startIndex.get(m.index + m[0].length);
-        if (index === undefined) continue;
-        const current = this.cues.get(index);
-        if (current === undefined || CUE_SCORES[cue] > CUE_SCORES[current]) this.cues.set(index, cue);
-      }
+    ALL_CUES.lastIndex = 0;
+    for (let m = ALL_CUES.exec(text); m !== null; m = ALL_CUES.exec(text)) {
+      const index = startIndex.get(m.index + m[0].length);
+      if (index === undefined) continue;
+      const cue = CUES[m.slice(1).findIndex((group) => group !== undefined)]![0];
+      const current = this.cues.get(index);
+      if (current === undefined || CUE_SCORES[cue] > CUE_SCORES[current]) this.cues.set(index, cue);
     }
   }
 
   /** Score of token i as the first word of a name, 0 when it is not one. */
   private scoreToken(i: number): number {
     const token = this.tokens[i]!;
+    if (token.word.length < 2 || token.contraction) return 0;
+    const score = this.evidence(i);
+    return score > 0 && !this.petBefore(token) && !this.placeAround(i) ? score : 0;
+  }
+
+  private evidence(i: number): number {
+    const token = this.tokens[i]!;
     const { lower } = token;
-    if (token.word.length < 2 || token.contraction || this.petBefore(token) || this.placeAround(i)) return 0;
     const cue = this.cues.get(i);
+    const capitalized = isCapitalized(token.word);
+    // Most words: lower case, no cue, in ordinary mixed-case text.
+    if (this.mode === 'mixed' && !capitalized && cue === undefined) return 0;
     // After "What was the name of your pet?" a bare word is the pet's name.
     if (this.input.asked.includes('pet')) return 0;
     const ambiguous = AMBIGUOUS_NAMES.has(lower);
-    const lexicon = ambiguous || FIRST_NAMES.has(lower) || FIRST_NAMES.has(foldAccents(lower));
+    const lexicon =
+      ambiguous || FIRST_NAMES.has(lower) || (/[^a-z'’-]/.test(lower) && FIRST_NAMES.has(foldAccents(lower)));
     const common = COMMON_WORDS.has(lower);
-    const capitalized = isCapitalized(token.word);
     if (
       this.mode === 'mixed' &&
       capitalized &&
@@ -282,7 +293,9 @@ class PersonAnalysis {
       if (cue === 'itis' && lexicon) return CUE_SCORES.itis;
       if (lexicon && !ambiguous) {
         if (!cue && this.afterProperNoun(i)) return 0; // "San Francisco", "Virgin Atlantic"
-        return this.usedAsName(token) ? (cue ? CUE_SCORES[cue] : 0.6) : 0;
+        // Mid-sentence, the capital letter is the evidence; at a sentence start ask the tagger.
+        if (this.sentenceInitial(i) && !this.usedAsName(token)) return 0;
+        return cue ? CUE_SCORES[cue] : 0.6;
       }
       if (ambiguous && this.followedBySurname(i)) return 0.6;
       if (this.known(lower, common)) return 0.7;
@@ -299,7 +312,7 @@ class PersonAnalysis {
     }
     // Lower case in mixed text: "my son ben", "I'm ben".
     if (lexicon && !ambiguous && cue && cue !== 'weak' && cue !== 'greeting') return CUE_SCORES[cue] - 0.05;
-    return this.known(lower, common) ? 0.65 : 0;
+    return 0;
   }
 
   private known(lower: string, common: boolean): boolean {
