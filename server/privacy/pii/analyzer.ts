@@ -48,7 +48,7 @@ export function createAnalyzer(entities: readonly EntityType[] = ENTITY_TYPES): 
         text.length <= CACHEABLE_LENGTH ? `${context.role ?? ''}|${asked.join(',')}|${text}` : undefined;
       if (cacheKey !== undefined) {
         const hit = cache.get(cacheKey);
-        if (hit && hit.asked.every(([word, answer]) => (known?.(word) ?? false) === answer))
+        if (hit?.asked.every(([word, answer]) => (known?.(word) ?? false) === answer))
           return hit.entities.map((e) => ({ ...e }));
       }
       const queries: [string, boolean][] = [];

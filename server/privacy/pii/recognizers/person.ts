@@ -28,6 +28,8 @@ interface Token {
   /** Carries an apostrophe that is not a possessive ('s): "don't", "I'm". */
   contraction: boolean;
   possessive: boolean;
+  /** The whole token in lower case, apostrophes straightened ("it's", "i'm"). */
+  raw: string;
 }
 
 type Cue = 'name' | 'intro' | 'itis' | 'title' | 'greeting' | 'relation' | 'weak';
@@ -42,38 +44,99 @@ const CUE_SCORES: Record<Cue, number> = {
   weak: 0.6,
 };
 
-const CUES: readonly (readonly [Cue, RegExp])[] = [
-  [
-    'name',
-    /\b(?:my\s+name\s+is|my\s+name's|(?:the\s+)?name\s+is|name's|call\s+me|me\s+llamo|mi\s+nombre\s+es|je\s+m'appelle|ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mi\s+chiamo|meu\s+nome\s+é|tên\s+tôi\s+là|jeg\s+hedder|jag\s+heter|ik\s+heet)\s*:?\s+/giu,
+/**
+ * Cue phrases, matched on tokens (a Map lookup per word instead of regular expressions over the
+ * text). The gap after the phrase may hold what GAP_AFTER allows for its cue ("Dr. Morgan",
+ * "Thanks, Priya", "maiden name: Cooper").
+ */
+const RELATIONS =
+  'friend son daughter wife husband partner colleague coworker co-worker boss mom mum mother dad father brother sister uncle aunt cousin grandma grandpa grandmother grandfather niece nephew boyfriend girlfriend fiance fiancé fiancée neighbor neighbour roommate manager driver host guest patient agent representative technician nurse';
+const CUE_PHRASES: Record<Cue, string[]> = {
+  name: [
+    'my name is',
+    "my name's",
+    'name is',
+    "name's",
+    'call me',
+    'me llamo',
+    'mi nombre es',
+    "je m'appelle",
+    'ich heiße',
+    'ich heisse',
+    'mein name ist',
+    'mi chiamo',
+    'meu nome é',
+    'tên tôi là',
+    'jeg hedder',
+    'jag heter',
+    'ik heet',
   ],
-  [
-    'intro',
-    /\b(?:(?:it['’]?s|it\s+is)\s+me,?|this\s+is|i\s*['’]?\s*m|i\s+am|you\s+are|your\s+are|soy|je\s+suis)\s+/giu,
+  intro: [
+    "it's me",
+    'it is me',
+    'its me',
+    'this is',
+    "i'm",
+    'im',
+    'i am',
+    'you are',
+    'your are',
+    'soy',
+    'je suis',
   ],
   // "it's Angela" but also "it's Cloudy": only for words that are names anyway.
-  ['itis', /\b(?:it['’]?s|it\s+is)\s+/giu],
-  [
-    'title',
-    /\b(?:dr|mr|mrs|ms|mx|miss|mister|doctor|prof|professor|sir|madam|señor|señora|sr|sra|herr|frau|monsieur|madame|mme)\b\.?\s*/giu,
+  itis: ["it's", 'it is', 'its'],
+  title:
+    'dr mr mrs ms mx miss mister doctor prof professor sir madam señor señora sr sra herr frau monsieur madame mme'.split(
+      ' ',
+    ),
+  greeting: [
+    ...'hi hello hey dear thanks thx bye goodbye welcome hola bonjour hallo ciao regards cheers best sincerely'.split(
+      ' ',
+    ),
+    'thank you',
+    'good morning',
+    'good afternoon',
+    'good evening',
   ],
-  [
-    'greeting',
-    /\b(?:hi|hello|hey|dear|thanks|thank\s+you|thx|bye|goodbye|good\s+(?:morning|afternoon|evening)|welcome|hola|bonjour|hallo|ciao|regards|cheers|best|sincerely)\s*,?\s+/giu,
+  relation: [
+    ...RELATIONS.split(' ').flatMap((r) => [
+      r,
+      `${r} is`,
+      `${r} was`,
+      `${r} will be`,
+      `${r} named`,
+      `${r} called`,
+    ]),
+    'named',
+    'called',
+    'maiden',
+    'maiden name',
+    'maiden is',
+    'maiden name is',
+    'maiden name was',
   ],
-  [
-    'relation',
-    /\b(?:friend|son|daughter|wife|husband|partner|colleague|coworker|co-worker|boss|mom|mum|mother|dad|father|brother|sister|uncle|aunt|cousin|grandma|grandpa|grandmother|grandfather|niece|nephew|boyfriend|girlfriend|fianc[ée]e?|neighbou?r|roommate|manager|driver|host|guest|patient|agent|representative|technician|nurse|named|called|maiden(?:\s+name)?)(?:\s+(?:is|was|will\s+be|named|called))?\s*[,:]?\s+/giu,
-  ],
-  // Enough for a listed name; for any other capitalized word only with a PROPN tag (see WEAK_FOR_UNKNOWN).
-  [
-    'weak',
-    /\b(?:with|for|and|or|visit|visiting|meet|meeting|see|tell|told|ask|asked|invite|invited|than)\s+/giu,
-  ],
-];
-
-// One pass over the text for all cues; the capture group that matched tells which cue it is.
-const ALL_CUES = new RegExp(CUES.map(([, pattern]) => `(${pattern.source})`).join('|'), 'giu');
+  // Enough for a listed name; for any other capitalized word only with a PROPN tag (see verbCue).
+  weak: 'with for and or visit visiting meet meeting see tell told ask asked invite invited than'.split(' '),
+};
+const GAP_AFTER: Record<Cue, RegExp> = {
+  name: /^\s*:?\s+$/,
+  intro: /^\s*,?\s+$/,
+  itis: /^\s+$/,
+  title: /^\.?\s*$/,
+  greeting: /^\s*,?\s+$/,
+  relation: /^\s*[,:]?\s+$/,
+  weak: /^\s+$/,
+};
+/** Last word of a phrase -> the phrases ending with it (words in reading order). */
+const PHRASES_BY_LAST_WORD = new Map<string, { cue: Cue; words: string[] }[]>();
+for (const [cue, phrases] of Object.entries(CUE_PHRASES) as [Cue, string[]][]) {
+  for (const phrase of phrases) {
+    const words = phrase.split(' ');
+    const last = words[words.length - 1]!;
+    PHRASES_BY_LAST_WORD.set(last, [...(PHRASES_BY_LAST_WORD.get(last) ?? []), { cue, words }]);
+  }
+}
 
 const TOKEN = /[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*(?:-[\p{L}\p{M}]+)*/gu;
 const POSSESSIVE = /['’]s$/i;
@@ -194,6 +257,7 @@ function tokenize(text: string): Token[] {
       gap: text.slice(previousEnd, start),
       contraction: /['’]/.test(word),
       possessive: word.length !== match[0].length,
+      raw: match[0].toLowerCase().replace(/’/g, "'"),
     });
     previousEnd = start + match[0].length;
   }
@@ -240,15 +304,23 @@ class PersonAnalysis {
   }
 
   private findCues(): void {
-    const { text } = this.input;
-    const startIndex = new Map(this.tokens.map((t, i) => [t.start, i]));
-    ALL_CUES.lastIndex = 0;
-    for (let m = ALL_CUES.exec(text); m !== null; m = ALL_CUES.exec(text)) {
-      const index = startIndex.get(m.index + m[0].length);
-      if (index === undefined) continue;
-      const cue = CUES[m.slice(1).findIndex((group) => group !== undefined)]![0];
-      const current = this.cues.get(index);
-      if (current === undefined || CUE_SCORES[cue] > CUE_SCORES[current]) this.cues.set(index, cue);
+    const { tokens } = this;
+    for (let i = 1; i < tokens.length; i += 1) {
+      const phrases = PHRASES_BY_LAST_WORD.get(tokens[i - 1]!.raw);
+      if (!phrases) continue;
+      for (const { cue, words } of phrases) {
+        if (!GAP_AFTER[cue].test(tokens[i]!.gap)) continue;
+        const first = i - words.length;
+        if (first < 0) continue;
+        let matches = true;
+        for (let k = 0; k < words.length - 1 && matches; k += 1) {
+          const token = tokens[first + k]!;
+          matches = token.raw === words[k] && (k === 0 || /^\s+$/.test(token.gap));
+        }
+        if (!matches || (words.length > 1 && !/^\s+$/.test(tokens[i - 1]!.gap))) continue;
+        const current = this.cues.get(i);
+        if (current === undefined || CUE_SCORES[cue] > CUE_SCORES[current]) this.cues.set(i, cue);
+      }
     }
   }
 
