@@ -15,7 +15,7 @@ import { createNormalizer, type NormalizedMessage, type QuarantineEntry } from '
 import { type IngestProgress, ProgressTracker } from './progress.js';
 import { getSourceSpec } from './sources.js';
 import { type Watermark, watermarkOf } from './watermark.js';
-import { writeBatch } from './writer.js';
+import { BatchWriter } from './writer.js';
 
 export interface IngestDeps {
   models: Models;
@@ -85,6 +85,11 @@ export async function runIngestion(
       startedAt: new Date(),
       watermarkBefore: previous,
     });
+    const sourceWasEmpty = !(await models.Conversation.exists({ sourceId: source._id }));
+    const writer = new BatchWriter(
+      { models, sourceId: source._id, runId, anonymizer: deps.anonymizer, hashKey: deps.hashKey },
+      sourceWasEmpty,
+    );
     const tracker = new ProgressTracker(await reader.count(after));
     options.onProgress?.(tracker.snapshot());
 
@@ -97,11 +102,7 @@ export async function runIngestion(
         rejected.push(...result.quarantined);
         if (reader.incremental) watermark = watermarkOf(document, timestampPath) ?? watermark;
       }
-      const result = await writeBatch(
-        { models, sourceId: source._id, runId, anonymizer: deps.anonymizer, hashKey: deps.hashKey },
-        normalized,
-        rejected,
-      );
+      const result = await writer.write(normalized, rejected);
       for (const id of result.conversationIds) conversations.add(id.toHexString());
       messages += result.messages;
       quarantined += result.quarantined;

@@ -92,123 +92,161 @@ function groupByConversation(messages: NormalizedMessage[]): Map<string, Normali
   return groups;
 }
 
-export async function writeBatch(
-  context: WriterContext,
-  messages: NormalizedMessage[],
-  quarantined: QuarantineEntry[],
-): Promise<BatchResult> {
-  const { models, sourceId } = context;
-  const groups = groupByConversation(messages);
-  const ids = [...groups.keys()].map((key) => conversationIdFor(sourceId, key));
-  const stored = new Map<string, StoredConversation>();
-  if (ids.length > 0) {
+/** What the writer knows of a stored conversation: its message ids and pseudonym state. */
+interface KnownConversation {
+  messageIds: Set<string>;
+  state: PseudonymState | null;
+}
+
+const CACHE_LIMIT = 50_000;
+
+/**
+ * Writes the batches of one run. It remembers the conversations it has written (a bounded cache),
+ * so only conversations it has not seen are looked up; when the source had no conversations at
+ * the start of the run, nothing needs looking up at all. Lookups and updates match on the
+ * string key first: the embedded server compares strings far faster than ObjectIds.
+ */
+export class BatchWriter {
+  private readonly known = new Map<string, KnownConversation>();
+  private readonly conversations: Collection<ConversationDocument>;
+
+  constructor(
+    private readonly context: WriterContext,
+    /** True when the source had no stored conversations as the run began. */
+    private readonly sourceWasEmpty: boolean,
+  ) {
+    this.conversations = context.models.Conversation
+      .collection as unknown as Collection<ConversationDocument>;
+  }
+
+  private remember(key: string, conversation: KnownConversation): void {
+    this.known.delete(key);
+    this.known.set(key, conversation);
+    if (this.known.size > CACHE_LIMIT) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private async lookUp(keys: string[]): Promise<void> {
+    const unknown = keys.filter((key) => !this.known.has(key));
+    if (unknown.length === 0 || this.sourceWasEmpty) return;
     // An aggregation, not a find projection: the embedded server projects "messages._id" wrongly.
-    const found = await (models.Conversation.collection as unknown as Collection<ConversationDocument>)
-      .aggregate<StoredConversation>([
-        { $match: { _id: { $in: ids } } },
-        { $project: { messageIds: '$messages._id', pii: 1 } },
+    const found = await this.conversations
+      .aggregate<StoredConversation & { sourceConversationId: string }>([
+        { $match: { sourceConversationId: { $in: unknown }, sourceId: this.context.sourceId } },
+        { $project: { sourceConversationId: 1, messageIds: '$messages._id', pii: 1 } },
       ])
       .toArray();
-    for (const conversation of found) stored.set(conversation._id.toHexString(), conversation);
-  }
-
-  const now = new Date();
-  const conversationsCollection = models.Conversation
-    .collection as unknown as Collection<ConversationDocument>;
-  const inserts: ConversationDocument[] = [];
-  const updates: AnyBulkWriteOperation<ConversationDocument>[] = [];
-  const touched: ObjectId[] = [];
-  const reports: PiiReport[] = [];
-  let written = 0;
-
-  for (const [key, group] of groups) {
-    const _id = conversationIdFor(sourceId, key);
-    const existing = stored.get(_id.toHexString());
-    const seen = new Set(existing?.messageIds.map((id) => id.toHexString()));
-    const fresh = group.filter((message) => {
-      const id = messageIdFor(sourceId, key, message.messageKey).toHexString();
-      if (seen.has(id)) return false;
-      seen.add(id); // the same message twice in one batch
-      return true;
-    });
-    if (fresh.length === 0) continue;
-
-    const scrubber = context.anonymizer.conversation(existing?.pii?.state ?? undefined);
-    const newMessages = fresh.map(
-      (message): MessageDocument => ({
-        _id: messageIdFor(sourceId, key, message.messageKey),
-        role: message.role,
-        text: scrubber.anonymizeText(message.text, { role: message.role }).text,
-        ts: message.ts,
-        sourceMessageId: message.messageKey,
-        clientMessageId: null,
-        modelVersion: null,
-        authorId: null,
-        rating: null,
-      }),
-    );
-    const first = fresh[0]!;
-    const last = fresh[fresh.length - 1]!;
-
-    if (existing) {
-      updates.push({
-        updateOne: {
-          filter: { _id },
-          update: {
-            $push: { messages: { $each: newMessages, $sort: { ts: 1 } } },
-            $min: { startedAt: first.ts },
-            $max: { lastMessageAt: last.ts },
-            $set: { 'pii.state': scrubber.state(), anonymizedAt: now, updatedAt: now },
-          },
-        },
-      });
-    } else {
-      const meta = fresh.find((m) => m.meta)?.meta ?? {};
-      inserts.push({
-        _id,
-        sourceId,
-        sourceConversationId: key,
-        siteId: null,
-        channel: first.channel ?? 'chat',
-        customerId: customerKey(context.hashKey, fresh.find((m) => m.customerId)?.customerId ?? null),
-        status: 'closed',
-        startedAt: first.ts,
-        lastMessageAt: last.ts,
-        messages: newMessages,
-        anonymizedAt: now,
-        deletedAt: null,
-        meta: scrubber.anonymizeValue(meta),
-        pii: { state: scrubber.state() },
-        createdAt: now,
-        updatedAt: now,
+    for (const conversation of found) {
+      this.remember(conversation.sourceConversationId, {
+        messageIds: new Set(conversation.messageIds.map((id) => id.toHexString())),
+        state: conversation.pii?.state ?? null,
       });
     }
-    reports.push(scrubber.report());
-    touched.push(_id);
-    written += newMessages.length;
   }
 
-  // Conversations first, quarantine next; the caller moves the watermark only after both.
-  if (inserts.length > 0) await insertNew(conversationsCollection, inserts);
-  if (updates.length > 0) await conversationsCollection.bulkWrite(updates, { ordered: false });
-  if (quarantined.length > 0) {
-    await insertNew(
-      models.QuarantinedDocument.collection,
-      quarantined.map((entry) => ({
-        _id: quarantineIdFor(sourceId, entry),
-        sourceId,
-        runId: context.runId,
-        sourceDocumentId: entry.sourceDocumentId,
-        path: entry.path,
-        reason: entry.reason,
-        at: now,
-      })),
-    );
+  async write(messages: NormalizedMessage[], quarantined: QuarantineEntry[]): Promise<BatchResult> {
+    const { sourceId } = this.context;
+    const groups = groupByConversation(messages);
+    await this.lookUp([...groups.keys()]);
+
+    const now = new Date();
+    const inserts: ConversationDocument[] = [];
+    const updates: AnyBulkWriteOperation<ConversationDocument>[] = [];
+    const touched: ObjectId[] = [];
+    const reports: PiiReport[] = [];
+    const remembered: [string, KnownConversation][] = [];
+    let written = 0;
+
+    for (const [key, group] of groups) {
+      const _id = conversationIdFor(sourceId, key);
+      const existing = this.known.get(key);
+      const seen = new Set(existing?.messageIds);
+      const fresh = group.filter((message) => {
+        const id = messageIdFor(sourceId, key, message.messageKey).toHexString();
+        if (seen.has(id)) return false;
+        seen.add(id); // the same message twice in one batch
+        return true;
+      });
+      if (fresh.length === 0) continue;
+
+      const scrubber = this.context.anonymizer.conversation(existing?.state ?? undefined);
+      const newMessages = fresh.map(
+        (message): MessageDocument => ({
+          _id: messageIdFor(sourceId, key, message.messageKey),
+          role: message.role,
+          text: scrubber.anonymizeText(message.text, { role: message.role }).text,
+          ts: message.ts,
+          sourceMessageId: message.messageKey,
+          clientMessageId: null,
+          modelVersion: null,
+          authorId: null,
+          rating: null,
+        }),
+      );
+      const first = fresh[0]!;
+      const last = fresh[fresh.length - 1]!;
+
+      if (existing) {
+        updates.push({
+          updateOne: {
+            filter: { sourceConversationId: key, _id },
+            update: {
+              $push: { messages: { $each: newMessages, $sort: { ts: 1 } } },
+              $min: { startedAt: first.ts },
+              $max: { lastMessageAt: last.ts },
+              $set: { 'pii.state': scrubber.state(), anonymizedAt: now, updatedAt: now },
+            },
+          },
+        });
+      } else {
+        const meta = fresh.find((m) => m.meta)?.meta ?? {};
+        inserts.push({
+          _id,
+          sourceId,
+          sourceConversationId: key,
+          siteId: null,
+          channel: first.channel ?? 'chat',
+          customerId: customerKey(this.context.hashKey, fresh.find((m) => m.customerId)?.customerId ?? null),
+          status: 'closed',
+          startedAt: first.ts,
+          lastMessageAt: last.ts,
+          messages: newMessages,
+          anonymizedAt: now,
+          deletedAt: null,
+          meta: scrubber.anonymizeValue(meta),
+          pii: { state: scrubber.state() },
+          createdAt: now,
+          updatedAt: now,
+        });
+      }
+      remembered.push([key, { messageIds: seen, state: scrubber.state() }]);
+      reports.push(scrubber.report());
+      touched.push(_id);
+      written += newMessages.length;
+    }
+
+    // Conversations first, quarantine next; the caller moves the watermark only after both.
+    if (inserts.length > 0) await insertNew(this.conversations, inserts);
+    if (updates.length > 0) await this.conversations.bulkWrite(updates, { ordered: false });
+    for (const [key, conversation] of remembered) this.remember(key, conversation);
+    if (quarantined.length > 0) {
+      await insertNew(
+        this.context.models.QuarantinedDocument.collection,
+        quarantined.map((entry) => ({
+          _id: quarantineIdFor(sourceId, entry),
+          sourceId,
+          runId: this.context.runId,
+          sourceDocumentId: entry.sourceDocumentId,
+          path: entry.path,
+          reason: entry.reason,
+          at: now,
+        })),
+      );
+    }
+    return {
+      conversationIds: touched,
+      messages: written,
+      quarantined: quarantined.length,
+      pii: mergeReports(...reports),
+    };
   }
-  return {
-    conversationIds: touched,
-    messages: written,
-    quarantined: quarantined.length,
-    pii: mergeReports(...reports),
-  };
 }

@@ -5,7 +5,7 @@
  * Runs against the embedded server (CI) or, with MONGODB_URI set, against a real MongoDB:
  *   MONGODB_URI=mongodb://127.0.0.1:27017 npx vitest run tests/integration/mongo-contract.test.ts
  */
-import { type Collection, type Db, ObjectId } from 'mongodb';
+import { type Collection, type Db, MongoClient, ObjectId } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deterministicId } from '../../server/db/ids.js';
@@ -322,6 +322,21 @@ describe('known gaps of the embedded server (Parley must not depend on these)', 
     const [doc] = await c.find({}, { projection: { 'messages._id': 1 } }).toArray();
     if (onEmbedded()) expect(doc?.messages).toEqual({ _id: [1, 2] });
     else expect(doc?.messages).toEqual([{ _id: 1 }, { _id: 2 }]);
+  });
+
+  it('streaming heartbeats: MongoDB streams hello replies; the embedded server ends moreToCome (connect with serverMonitoringMode=poll)', async () => {
+    const streaming = mongo.uri.replace(/serverMonitoringMode=poll&?/, '');
+    const separator = streaming.includes('?') ? '&' : '?';
+    const client = new MongoClient(
+      `${streaming}${separator}serverMonitoringMode=stream&heartbeatFrequencyMS=500`,
+    );
+    const failures: string[] = [];
+    client.on('serverHeartbeatFailed', (event) => failures.push(event.failure.message));
+    await client.connect();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await client.close();
+    if (onEmbedded()) expect(failures).toContain('Server ended moreToCome unexpectedly');
+    else expect(failures).toEqual([]);
   });
 
   it('change streams: only replica sets have them; the embedded server never does (poll instead)', async () => {

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import path from 'node:path';
 import { type Logger, silentLogger } from '../../logger.js';
 import { CommandRouter, CongoServer, type IStorageAdapter, MemoryStorageAdapter } from './congodb.js';
@@ -21,7 +21,7 @@ export interface EmbeddedMongoOptions {
 }
 
 export interface EmbeddedMongo {
-  /** Connection string for the official driver (CongoDB needs directConnection). */
+  /** Connection string for the official driver (see embeddedUri). */
   readonly uri: string;
   readonly port: number;
   readonly snapshotFile: string | null;
@@ -63,8 +63,13 @@ function trackChanges(storage: IStorageAdapter, onChange: () => void): IStorageA
   });
 }
 
+/**
+ * CongoDB needs directConnection, and polled server monitoring: it answers the driver's streaming
+ * (exhaust) hello without moreToCome, the driver then marks the server unknown, clears the pool
+ * and stalls every request for half a second, every heartbeat.
+ */
 export const embeddedUri = (port: number, database = 'parley') =>
-  `mongodb://127.0.0.1:${port}/${database}?directConnection=true`;
+  `mongodb://127.0.0.1:${port}/${database}?directConnection=true&serverMonitoringMode=poll`;
 
 export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise<EmbeddedMongo> {
   const logger = options.logger ?? silentLogger;
@@ -98,6 +103,8 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
     internals.storage = storage;
     internals.commandRouter = new CommandRouter(storage, server);
     await server.start();
+    // Nagle's algorithm on CongoDB's sockets stalls multi-segment replies on delayed ACKs.
+    internals.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
     const port = (internals.server.address() as AddressInfo).port;
     await lock?.setPort(port);
 

@@ -54,6 +54,7 @@ export const conversationSchema = new Schema(
   { timestamps: true, minimize: false },
 );
 
+conversationSchema.index({ sourceId: 1, sourceConversationId: 1 });
 conversationSchema.index({ sourceId: 1, startedAt: 1 });
 conversationSchema.index({ status: 1, lastMessageAt: -1 });
 conversationSchema.index({ lastMessageAt: -1 });
