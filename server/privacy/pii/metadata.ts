@@ -35,14 +35,34 @@ export function snakeCase(key: string): string {
 /** Provenance and licence credits name public authors and must survive anonymization (CC BY). */
 const KEPT_KEYS = /^(?:attribution|licen[cs]e|copyright|source|source_(?:file|commit|url))$/;
 
+/** Metadata repeats the same few keys in every conversation: decide each key once. */
+const keyDecisions = new Map<string, { kept: boolean; hint: EntityType | undefined }>();
+const KEY_CACHE_LIMIT = 10_000;
+
+function decide(key: string) {
+  let decision = keyDecisions.get(key);
+  if (!decision) {
+    const snake = snakeCase(key);
+    let hint: EntityType | undefined;
+    for (const [type, pattern] of KEY_HINTS) {
+      if (pattern.test(snake)) {
+        hint = type;
+        break;
+      }
+    }
+    decision = { kept: KEPT_KEYS.test(snake), hint };
+    if (keyDecisions.size >= KEY_CACHE_LIMIT) keyDecisions.clear();
+    keyDecisions.set(key, decision);
+  }
+  return decision;
+}
+
 export function keptKey(key: string): boolean {
-  return KEPT_KEYS.test(snakeCase(key));
+  return decide(key).kept;
 }
 
 export function hintForKey(key: string): EntityType | undefined {
-  const snake = snakeCase(key);
-  for (const [type, pattern] of KEY_HINTS) if (pattern.test(snake)) return type;
-  return undefined;
+  return decide(key).hint;
 }
 
 export interface Segment {
