@@ -74,6 +74,13 @@ export const envShape = {
     .min(100, { error: 'expected milliseconds as an integer >= 100' })
     .default(10_000)
     .describe('How often the embedded database writes its snapshot when something changed.'),
+  PARLEY_PRIVACY_BUDGET_EPSILON: z.coerce
+    .number({ error: 'expected a positive number' })
+    .positive({ error: 'expected a positive number' })
+    .optional()
+    .describe(
+      'Cap on the cumulative epsilon of DP training on overlapping data; a run that would exceed it refuses to start. Unset: no cap.',
+    ),
 } as const;
 
 const envSchema = z.object(envShape);
