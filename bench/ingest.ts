@@ -11,7 +11,7 @@ import { connectMongo } from '../server/db/connection.js';
 import { startEmbeddedMongo } from '../server/db/embedded/index.js';
 import { bindModels, ensureIndexes } from '../server/db/models/index.js';
 import { runIngestion } from '../server/ingest/run.js';
-import { createAnonymizer } from '../server/privacy/pii/index.js';
+import { workerAnonymizer } from '../server/ingest/worker-anonymizer.js';
 import { tempDataDir } from '../tests/support/env.js';
 
 const { values } = parseArgs({ options: { limit: { type: 'string' } } });
@@ -33,11 +33,9 @@ const rawSeconds = (performance.now() - started) / 1000;
 
 const hashKey = Buffer.alloc(32, 1);
 started = performance.now();
-const summary = await runIngestion(
-  { models, connection, anonymizer: createAnonymizer({ hashKey }), hashKey },
-  DEMO_SOURCE_NAME,
-  { batchSize: 1000 },
-);
+const anonymizer = await workerAnonymizer({ hashKey });
+const summary = await runIngestion({ models, connection, anonymizer, hashKey }, DEMO_SOURCE_NAME, { batchSize: 1000 });
+await anonymizer.close();
 const ingestSeconds = (performance.now() - started) / 1000;
 
 const rawRate = rawRead / rawSeconds;

@@ -5,7 +5,7 @@ import { loadEnv } from '../env.js';
 import { loadMapping } from '../ingest/mappings/index.js';
 import { type IngestSummary, runIngestion } from '../ingest/run.js';
 import { ensureSource } from '../ingest/sources.js';
-import { createAnonymizer } from '../privacy/pii/index.js';
+import { workerAnonymizer } from '../ingest/worker-anonymizer.js';
 import { loadPiiKey } from '../privacy/pii/key.js';
 import { CliError, printJson } from './output.js';
 import { createProgressReporter } from './progress-bar.js';
@@ -64,14 +64,10 @@ export function registerIngest(program: Command): void {
             });
           }
           const hashKey = await loadPiiKey(env.PARLEY_DATA_DIR);
+          const anonymizer = await workerAnonymizer({ hashKey });
           const progress = createProgressReporter(`ingest ${sourceName}`);
           const summary = await runIngestion(
-            {
-              models: database.models,
-              connection: database.connection,
-              anonymizer: createAnonymizer({ hashKey }),
-              hashKey,
-            },
+            { models: database.models, connection: database.connection, anonymizer, hashKey },
             sourceName,
             {
               full: options.full,
@@ -79,7 +75,10 @@ export function registerIngest(program: Command): void {
               onProgress: (p) => progress.update(p),
               signal: controller.signal,
             },
-          ).finally(() => progress.stop());
+          ).finally(async () => {
+            progress.stop();
+            await anonymizer.close();
+          });
           if (options.json) {
             const { read, conversations, messages, quarantined, watermark, durationMs } = summary;
             printJson({

@@ -8,19 +8,21 @@ import { ObjectId } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { Models } from '../db/models/index.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { type Anonymizer, mergeReports, type PiiReport } from '../privacy/pii/index.js';
+import { mergeReports, type PiiReport } from '../privacy/pii/index.js';
+import type { BatchAnonymizer, ConversationResult } from './batch-anonymizer.js';
 import { connectorFor } from './connectors/index.js';
 import { acquireSourceLease, releaseSourceLease, renewSourceLease } from './lease.js';
 import { createNormalizer, type NormalizedMessage, type QuarantineEntry } from './normalize.js';
 import { type IngestProgress, ProgressTracker } from './progress.js';
 import { getSourceSpec } from './sources.js';
 import { type Watermark, watermarkOf } from './watermark.js';
-import { BatchWriter } from './writer.js';
+import { BatchWriter, type PreparedBatch } from './writer.js';
 
 export interface IngestDeps {
   models: Models;
   connection: Connection;
-  anonymizer: Anonymizer;
+  /** Anonymizes batches (on a worker thread in the CLI); the caller owns and closes it. */
+  anonymizer: BatchAnonymizer;
   /** Keys the hash of customer ids (the same per-deployment key the anonymizer uses). */
   hashKey: Buffer | string;
   logger?: Logger;
@@ -87,43 +89,69 @@ export async function runIngestion(
     });
     const sourceWasEmpty = !(await models.Conversation.exists({ sourceId: source._id }));
     const writer = new BatchWriter(
-      { models, sourceId: source._id, runId, anonymizer: deps.anonymizer, hashKey: deps.hashKey },
+      { models, sourceId: source._id, runId, hashKey: deps.hashKey },
       sourceWasEmpty,
     );
     const tracker = new ProgressTracker(await reader.count(after));
     options.onProgress?.(tracker.snapshot());
 
-    for await (const batch of reader.batches({ after, batchSize })) {
-      const normalized: NormalizedMessage[] = [];
-      const rejected: QuarantineEntry[] = [...batch.rejected];
-      for (const document of batch.documents) {
-        const result = normalize(document);
-        normalized.push(...result.messages);
-        rejected.push(...result.quarantined);
-        if (reader.incremental) watermark = watermarkOf(document, timestampPath) ?? watermark;
-      }
-      const result = await writer.write(normalized, rejected);
+    interface InFlight {
+      prepared: PreparedBatch;
+      anonymized: Promise<ConversationResult[]>;
+      size: number;
+      watermark: Watermark | null;
+    }
+    // Batch N is anonymized (on the worker) while batch N+1 is read and prepared here; then N
+    // is written and the watermark moved past it. Writes stay strictly in batch order.
+    const commit = async (batch: InFlight) => {
+      const result = await writer.commit(batch.prepared, await batch.anonymized);
       for (const id of result.conversationIds) conversations.add(id.toHexString());
       messages += result.messages;
       quarantined += result.quarantined;
       reports.push(result.pii);
-
       // Committed: now, and only now, the source may move on.
-      if (reader.incremental && watermark)
-        await models.Source.updateOne({ _id: source._id }, { $set: { watermark } });
+      if (batch.watermark)
+        await models.Source.updateOne({ _id: source._id }, { $set: { watermark: batch.watermark } });
       await renewSourceLease(models, source._id, runId);
       const progress = tracker.add({
-        read: batch.documents.length + batch.rejected.length,
+        read: batch.size,
         written: result.messages,
         quarantined: result.quarantined,
       });
       read = progress.read;
+      watermark = batch.watermark ?? watermark;
       await models.IngestionRun.updateOne({ _id: runId }, { $set: { counts: counts() } });
       options.onProgress?.(progress);
-      if (options.signal?.aborted) {
-        cancelled = true;
-        break;
+    };
+
+    let inFlight: InFlight | null = null;
+    let readMark: Watermark | null = previous;
+    try {
+      for await (const batch of reader.batches({ after, batchSize })) {
+        const normalized: NormalizedMessage[] = [];
+        const rejected: QuarantineEntry[] = [...batch.rejected];
+        for (const document of batch.documents) {
+          const result = normalize(document);
+          normalized.push(...result.messages);
+          rejected.push(...result.quarantined);
+          if (reader.incremental) readMark = watermarkOf(document, timestampPath) ?? readMark;
+        }
+        const prepared = await writer.prepare(normalized, rejected);
+        const next: InFlight = {
+          prepared,
+          anonymized: deps.anonymizer.anonymize(prepared.jobs, runId.toHexString()),
+          size: batch.documents.length + batch.rejected.length,
+          watermark: reader.incremental ? readMark : null,
+        };
+        next.anonymized.catch(() => undefined); // awaited in commit(); never unhandled meanwhile
+        if (inFlight) await commit(inFlight);
+        inFlight = next;
+        if (options.signal?.aborted) break;
       }
+      if (inFlight) await commit(inFlight);
+      cancelled = options.signal?.aborted === true;
+    } finally {
+      inFlight?.anonymized.catch(() => undefined);
     }
 
     const pii = mergeReports(...reports);

@@ -8,8 +8,9 @@ import type { AnyBulkWriteOperation, Collection, ObjectId } from 'mongodb';
 import { deterministicId } from '../db/ids.js';
 import { insertNew } from '../db/insert-new.js';
 import type { Models } from '../db/models/index.js';
-import type { Anonymizer, PiiReport, PseudonymState } from '../privacy/pii/index.js';
+import type { PiiReport, PseudonymState } from '../privacy/pii/index.js';
 import { mergeReports } from '../privacy/pii/index.js';
+import type { ConversationJob, ConversationResult } from './batch-anonymizer.js';
 import type { NormalizedMessage, QuarantineEntry } from './normalize.js';
 
 export interface BatchResult {
@@ -24,7 +25,6 @@ export interface WriterContext {
   models: Pick<Models, 'Conversation' | 'QuarantinedDocument'>;
   sourceId: ObjectId;
   runId: ObjectId;
-  anonymizer: Anonymizer;
   /** Keys the customer-id hash, so the stored id cannot be matched back without it. */
   hashKey: Buffer | string;
 }
@@ -92,22 +92,26 @@ function groupByConversation(messages: NormalizedMessage[]): Map<string, Normali
   return groups;
 }
 
-/** What the writer knows of a stored conversation: its message ids and pseudonym state. */
-interface KnownConversation {
-  messageIds: Set<string>;
-  state: PseudonymState | null;
+/** A batch ready for anonymization: which messages are new, and whose conversations exist. */
+export interface PreparedBatch {
+  jobs: ConversationJob[];
+  entries: { key: string; fresh: NormalizedMessage[]; existing: boolean }[];
+  quarantined: QuarantineEntry[];
 }
 
 const CACHE_LIMIT = 50_000;
 
 /**
- * Writes the batches of one run. It remembers the conversations it has written (a bounded cache),
- * so only conversations it has not seen are looked up; when the source had no conversations at
- * the start of the run, nothing needs looking up at all. Lookups and updates match on the
- * string key first: the embedded server compares strings far faster than ObjectIds.
+ * Writes the batches of one run in two steps: prepare() decides what is new (and claims those
+ * message ids at once, so a batch prepared while the previous one is still being anonymized or
+ * written never repeats a message), commit() writes the anonymized result. It remembers the
+ * conversations of this run (a bounded cache), so only unseen conversations are looked up, and
+ * none at all when the source had no conversations as the run began. Lookups and updates match
+ * the string key first: the embedded server compares strings far faster than ObjectIds.
  */
 export class BatchWriter {
-  private readonly known = new Map<string, KnownConversation>();
+  /** Conversation key -> ids of its stored (or claimed) messages. */
+  private readonly known = new Map<string, Set<string>>();
   private readonly conversations: Collection<ConversationDocument>;
 
   constructor(
@@ -119,15 +123,17 @@ export class BatchWriter {
       .collection as unknown as Collection<ConversationDocument>;
   }
 
-  private remember(key: string, conversation: KnownConversation): void {
+  private remember(key: string, messageIds: Set<string>): void {
     this.known.delete(key);
-    this.known.set(key, conversation);
+    this.known.set(key, messageIds);
     if (this.known.size > CACHE_LIMIT) this.known.delete(this.known.keys().next().value!);
   }
 
-  private async lookUp(keys: string[]): Promise<void> {
+  /** Stored states of the conversations looked up, by key. */
+  private async lookUp(keys: string[]): Promise<Map<string, PseudonymState | null>> {
+    const states = new Map<string, PseudonymState | null>();
     const unknown = keys.filter((key) => !this.known.has(key));
-    if (unknown.length === 0 || this.sourceWasEmpty) return;
+    if (unknown.length === 0 || this.sourceWasEmpty) return states;
     // An aggregation, not a find projection: the embedded server projects "messages._id" wrongly.
     const found = await this.conversations
       .aggregate<StoredConversation & { sourceConversationId: string }>([
@@ -136,44 +142,59 @@ export class BatchWriter {
       ])
       .toArray();
     for (const conversation of found) {
-      this.remember(conversation.sourceConversationId, {
-        messageIds: new Set(conversation.messageIds.map((id) => id.toHexString())),
-        state: conversation.pii?.state ?? null,
-      });
+      this.remember(
+        conversation.sourceConversationId,
+        new Set(conversation.messageIds.map((id) => id.toHexString())),
+      );
+      states.set(conversation.sourceConversationId, conversation.pii?.state ?? null);
     }
+    return states;
   }
 
-  async write(messages: NormalizedMessage[], quarantined: QuarantineEntry[]): Promise<BatchResult> {
+  async prepare(messages: NormalizedMessage[], quarantined: QuarantineEntry[]): Promise<PreparedBatch> {
     const { sourceId } = this.context;
     const groups = groupByConversation(messages);
-    await this.lookUp([...groups.keys()]);
+    const storedStates = await this.lookUp([...groups.keys()]);
+    const prepared: PreparedBatch = { jobs: [], entries: [], quarantined };
+    for (const [key, group] of groups) {
+      const existing = this.known.get(key);
+      const seen = existing ?? new Set<string>();
+      const fresh = group.filter((message) => {
+        const id = messageIdFor(sourceId, key, message.messageKey).toHexString();
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
+      if (fresh.length === 0) continue;
+      this.remember(key, seen);
+      prepared.entries.push({ key, fresh, existing: existing !== undefined });
+      prepared.jobs.push({
+        key,
+        state: storedStates.get(key),
+        turns: fresh.map((m) => ({ text: m.text, role: m.role })),
+        meta: existing ? null : (fresh.find((m) => m.meta)?.meta ?? {}),
+      });
+    }
+    return prepared;
+  }
 
+  async commit(prepared: PreparedBatch, results: ConversationResult[]): Promise<BatchResult> {
+    const { sourceId } = this.context;
     const now = new Date();
     const inserts: ConversationDocument[] = [];
     const updates: AnyBulkWriteOperation<ConversationDocument>[] = [];
     const touched: ObjectId[] = [];
-    const reports: PiiReport[] = [];
-    const remembered: [string, KnownConversation][] = [];
     let written = 0;
 
-    for (const [key, group] of groups) {
+    prepared.entries.forEach(({ key, fresh, existing }, index) => {
+      const result = results[index];
+      if (result?.key !== key) throw new Error(`Anonymized results are out of order at ${index} (${key}).`);
       const _id = conversationIdFor(sourceId, key);
-      const existing = this.known.get(key);
-      const seen = new Set(existing?.messageIds);
-      const fresh = group.filter((message) => {
-        const id = messageIdFor(sourceId, key, message.messageKey).toHexString();
-        if (seen.has(id)) return false;
-        seen.add(id); // the same message twice in one batch
-        return true;
-      });
-      if (fresh.length === 0) continue;
-
-      const scrubber = this.context.anonymizer.conversation(existing?.state ?? undefined);
       const newMessages = fresh.map(
-        (message): MessageDocument => ({
+        (message, turn): MessageDocument => ({
           _id: messageIdFor(sourceId, key, message.messageKey),
           role: message.role,
-          text: scrubber.anonymizeText(message.text, { role: message.role }).text,
+          text: result.texts[turn]!,
           ts: message.ts,
           sourceMessageId: message.messageKey,
           clientMessageId: null,
@@ -184,7 +205,6 @@ export class BatchWriter {
       );
       const first = fresh[0]!;
       const last = fresh[fresh.length - 1]!;
-
       if (existing) {
         updates.push({
           updateOne: {
@@ -193,12 +213,11 @@ export class BatchWriter {
               $push: { messages: { $each: newMessages, $sort: { ts: 1 } } },
               $min: { startedAt: first.ts },
               $max: { lastMessageAt: last.ts },
-              $set: { 'pii.state': scrubber.state(), anonymizedAt: now, updatedAt: now },
+              $set: { 'pii.state': result.state, anonymizedAt: now, updatedAt: now },
             },
           },
         });
       } else {
-        const meta = fresh.find((m) => m.meta)?.meta ?? {};
         inserts.push({
           _id,
           sourceId,
@@ -212,26 +231,23 @@ export class BatchWriter {
           messages: newMessages,
           anonymizedAt: now,
           deletedAt: null,
-          meta: scrubber.anonymizeValue(meta),
-          pii: { state: scrubber.state() },
+          meta: result.meta ?? {},
+          pii: { state: result.state },
           createdAt: now,
           updatedAt: now,
         });
       }
-      remembered.push([key, { messageIds: seen, state: scrubber.state() }]);
-      reports.push(scrubber.report());
       touched.push(_id);
       written += newMessages.length;
-    }
+    });
 
     // Conversations first, quarantine next; the caller moves the watermark only after both.
     if (inserts.length > 0) await insertNew(this.conversations, inserts);
     if (updates.length > 0) await this.conversations.bulkWrite(updates, { ordered: false });
-    for (const [key, conversation] of remembered) this.remember(key, conversation);
-    if (quarantined.length > 0) {
+    if (prepared.quarantined.length > 0) {
       await insertNew(
         this.context.models.QuarantinedDocument.collection,
-        quarantined.map((entry) => ({
+        prepared.quarantined.map((entry) => ({
           _id: quarantineIdFor(sourceId, entry),
           sourceId,
           runId: this.context.runId,
@@ -245,8 +261,8 @@ export class BatchWriter {
     return {
       conversationIds: touched,
       messages: written,
-      quarantined: quarantined.length,
-      pii: mergeReports(...reports),
+      quarantined: prepared.quarantined.length,
+      pii: mergeReports(...results.map((r) => r.report)),
     };
   }
 }

@@ -4,17 +4,19 @@ import type { Collection, Db, Document } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
+import { inThreadAnonymizer } from '../../server/ingest/batch-anonymizer.js';
 import { loadMapping } from '../../server/ingest/mappings/index.js';
 import { presentSource } from '../../server/ingest/present.js';
 import { type IngestOptions, runIngestion } from '../../server/ingest/run.js';
 import { addSource, ensureSource, getSourceSpec, sourceIdFor } from '../../server/ingest/sources.js';
+import { workerAnonymizer } from '../../server/ingest/worker-anonymizer.js';
 import { createAnonymizer } from '../../server/privacy/pii/index.js';
 import { tempDataDir } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
 import { rawMessage, rawTicket } from '../support/support-logs.js';
 
 const hashKey = Buffer.alloc(32, 7);
-const anonymizer = createAnonymizer({ hashKey });
+const anonymizer = inThreadAnonymizer(createAnonymizer({ hashKey }));
 
 describe('ingestion', () => {
   let mongo: TestMongo;
@@ -84,6 +86,33 @@ describe('ingestion', () => {
     expect(t1?.anonymizedAt).toBeInstanceOf(Date);
     expect(t1?.customerId).toMatch(/^cust_[0-9a-f]{16}$/);
     expect(t2?.messages[0]?.text).toBe('Where is my order #12345?');
+  });
+
+  it('anonymizes on a worker thread exactly as in this thread', async () => {
+    await logs.insertMany([
+      ...rawTicket('t1', [
+        'Hi, my name is Tyler Jones',
+        'Thanks Tyler, how can I help?',
+        'Call me at +1 (415) 555-0132',
+      ]),
+      ...rawTicket('t2', ['I am Ana Lima', 'Hello Ana'], new Date(Date.UTC(2024, 0, 2))),
+    ]);
+    const worker = await workerAnonymizer({ hashKey });
+    try {
+      const summary = await runIngestion({ models, connection, anonymizer: worker, hashKey }, sourceName, {
+        batchSize: 2,
+      });
+      expect(summary).toMatchObject({ read: 5, conversations: 2, messages: 5 });
+    } finally {
+      await worker.close();
+    }
+    const [t1, t2] = await conversationsOf();
+    expect(t1?.messages.map((m) => m.text)).toEqual([
+      'Hi, my name is <PERSON_1>',
+      'Thanks <PERSON_1>, how can I help?',
+      'Call me at <PHONE_NUMBER_1>',
+    ]);
+    expect(t2?.messages.map((m) => m.text)).toEqual(['I am <PERSON_1>', 'Hello <PERSON_1>']);
   });
 
   it('adds nothing when re-run, incrementally or in full', async () => {
@@ -160,12 +189,13 @@ describe('ingestion', () => {
         if (p.read >= 4) controller.abort();
       },
     });
-    expect(stopped).toMatchObject({ status: 'cancelled', read: 4 });
+    // It stops after the batches already read: the one committed when it was asked, and the next.
+    expect(stopped).toMatchObject({ status: 'cancelled', read: 8 });
     const source = await getSourceSpec(models, sourceName);
-    expect(source.watermark.id).toEqual(tickets[3]?._id); // the last document of the committed batch
+    expect(source.watermark.id).toEqual(tickets[7]?._id); // the last document of the last committed batch
 
     const resumed = await ingest();
-    expect(resumed).toMatchObject({ status: 'succeeded', read: 11 });
+    expect(resumed).toMatchObject({ status: 'succeeded', read: 7 });
     const stored = await conversationsOf();
     expect(stored.map((c) => c.messages.length)).toEqual([3, 3, 3, 3, 3]);
     const runs = await models.IngestionRun.find({ sourceId: sourceIdFor(sourceName) })
