@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindModels, ensureIndexes, type Models } from '../../../../../server/db/models/index.js';
+import type { VERSION_STATUSES } from '../../../../../server/db/models/model-version.js';
 import { EnvError, loadEnv } from '../../../../../server/env.js';
 import {
   assertWithinBudget,
@@ -103,7 +104,7 @@ describe('the privacy ledger (MongoDB)', () => {
     label: string,
     datasetName: string,
     privacy: { epsilon: number | null; delta: number | null; unit?: 'example' | 'customer' },
-    status = 'candidate',
+    status: (typeof VERSION_STATUSES)[number] = 'candidate',
   ) {
     await models.ModelVersion.create({
       version: label,
