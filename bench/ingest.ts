@@ -3,7 +3,7 @@
  * run, on the same embedded server: the demo support logs (STAR + Taskmaster-4, 109,970 messages).
  * Target: ingest >= 0.5x the raw read's documents per second.
  *
- *   npx tsx bench/ingest.ts [--limit N]    N conversations per dialogue file (default: all)
+ *   npx tsx bench/ingest.ts [--limit N] [--batch-size B]   N conversations per file (default: all), B docs per batch (1000)
  */
 import { parseArgs } from 'node:util';
 import { DEMO_SOURCE_NAME, demoSourceCollection, seedDemo } from '../seed/index.js';
@@ -14,7 +14,7 @@ import { runIngestion } from '../server/ingest/run.js';
 import { workerAnonymizer } from '../server/ingest/worker-anonymizer.js';
 import { tempDataDir } from '../tests/support/env.js';
 
-const { values } = parseArgs({ options: { limit: { type: 'string' } } });
+const { values } = parseArgs({ options: { limit: { type: 'string' }, 'batch-size': { type: 'string' } } });
 const limitPerFile = values.limit ? Number(values.limit) : undefined;
 
 const dataDir = await tempDataDir('parley-bench-');
@@ -34,7 +34,9 @@ const rawSeconds = (performance.now() - started) / 1000;
 const hashKey = Buffer.alloc(32, 1);
 started = performance.now();
 const anonymizer = await workerAnonymizer({ hashKey });
-const summary = await runIngestion({ models, connection, anonymizer, hashKey }, DEMO_SOURCE_NAME, { batchSize: 1000 });
+const summary = await runIngestion({ models, connection, anonymizer, hashKey }, DEMO_SOURCE_NAME, {
+  batchSize: Number(values['batch-size'] ?? 1000),
+});
 await anonymizer.close();
 const ingestSeconds = (performance.now() - started) / 1000;
 

@@ -5,7 +5,7 @@
  * conversation continue its numbering even while an earlier batch is still being written.
  */
 
-import type { Anonymizer, PiiReport, PseudonymState } from '../privacy/pii/index.js';
+import type { Anonymizer, ConversationAnonymizer, PiiReport, PseudonymState } from '../privacy/pii/index.js';
 import type { Role } from './mapping.js';
 
 export interface ConversationJob {
@@ -31,28 +31,52 @@ export interface BatchAnonymizer {
   close(): Promise<void>;
 }
 
-const STATE_CACHE_LIMIT = 50_000;
+const CACHE_LIMIT = 50_000;
 
-/** The job runner both the worker and the in-thread anonymizer use. */
+function subtract(after: PiiReport, before: PiiReport): PiiReport {
+  const delta = (a: Record<string, number | undefined>, b: Record<string, number | undefined>) =>
+    Object.fromEntries(
+      Object.entries(a)
+        .map(([k, n]) => [k, (n ?? 0) - (b[k] ?? 0)] as const)
+        .filter(([, n]) => n > 0),
+    );
+  return {
+    entities: delta(after.entities, before.entities),
+    operators: delta(after.operators, before.operators),
+  };
+}
+
+/**
+ * The job runner both the worker and the in-thread anonymizer use. Within a scope it keeps each
+ * conversation's anonymizer alive, not just its state: the previous turn is context too (a bare
+ * name replying to "could I get your name?"), also when that turn ended the previous batch.
+ */
 export function createJobRunner(
   anonymizer: Anonymizer,
 ): (jobs: ConversationJob[], scope: string) => ConversationResult[] {
-  const states = new Map<string, PseudonymState>();
+  const live = new Map<string, { scrubber: ConversationAnonymizer; reported: PiiReport }>();
   let currentScope: string | null = null;
   return (jobs, scope) => {
     if (scope !== currentScope) {
-      states.clear();
+      live.clear();
       currentScope = scope;
     }
     return jobs.map((job) => {
-      const scrubber = anonymizer.conversation(job.state ?? states.get(job.key) ?? undefined);
+      let entry = job.state === undefined || job.state === null ? live.get(job.key) : undefined;
+      if (!entry)
+        entry = {
+          scrubber: anonymizer.conversation(job.state ?? undefined),
+          reported: { entities: {}, operators: {} },
+        };
+      const { scrubber } = entry;
       const texts = job.turns.map((turn) => scrubber.anonymizeText(turn.text, { role: turn.role }).text);
       const meta = job.meta ? scrubber.anonymizeValue(job.meta) : null;
-      const state = scrubber.state();
-      states.delete(job.key);
-      states.set(job.key, state);
-      if (states.size > STATE_CACHE_LIMIT) states.delete(states.keys().next().value!);
-      return { key: job.key, texts, meta, state, report: scrubber.report() };
+      const total = scrubber.report();
+      const report = subtract(total, entry.reported);
+      live.delete(job.key);
+      live.set(job.key, { scrubber, reported: total });
+      if (live.size > CACHE_LIMIT) live.delete(live.keys().next().value!);
+      return { key: job.key, texts, meta, state: scrubber.state(), report };
     });
   };
 }

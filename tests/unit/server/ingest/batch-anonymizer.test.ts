@@ -38,3 +38,25 @@ describe('batch anonymization jobs', () => {
     expect(results[0]?.report.entities.PERSON).toBe(2);
   });
 });
+
+describe('batch boundaries', () => {
+  it('keeps the previous turn as context when a conversation continues in the next batch', () => {
+    const asked = { key: 'c1', turns: [{ text: 'Could I get your name, please?', role: 'agent' as const }] };
+    const answered = { key: 'c1', turns: [{ text: 'Xiomara Okonkwo', role: 'customer' as const }] };
+    const split = createJobRunner(anonymizer);
+    split([asked], 'run-1');
+    const [later] = split([answered], 'run-1');
+    const [whole] = createJobRunner(anonymizer)(
+      [{ key: 'c1', turns: [...asked.turns, ...answered.turns] }],
+      'run-1',
+    );
+    expect(later?.texts).toEqual([whole?.texts[1]]);
+    expect(later?.texts).toEqual(['<PERSON_1>']);
+  });
+
+  it('reports only what each batch replaced', () => {
+    const run = createJobRunner(anonymizer);
+    expect(run([job('c1', 'My name is Tyler Jones')], 'run-1')[0]?.report.entities).toEqual({ PERSON: 1 });
+    expect(run([job('c1', 'thanks')], 'run-1')[0]?.report.entities).toEqual({});
+  });
+});
