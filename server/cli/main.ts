@@ -5,6 +5,7 @@ import { registerDbStatus } from './db-status.js';
 import { registerIngest } from './ingest.js';
 import { CliError } from './output.js';
 import { registerPii } from './pii.js';
+import { registerPrivacy } from './privacy.js';
 import { registerSeed } from './seed.js';
 import { registerServe } from './serve.js';
 import { registerSource } from './source.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerAnonymize(program);
   registerSource(program);
   registerIngest(program);
+  registerPrivacy(program);
   program.addHelpText(
     'after',
     `\nEnvironment:\n${describeEnv()
