@@ -126,33 +126,29 @@ export async function runIngestion(
 
     let inFlight: InFlight | null = null;
     let readMark: Watermark | null = previous;
-    try {
-      for await (const batch of reader.batches({ after, batchSize })) {
-        const normalized: NormalizedMessage[] = [];
-        const rejected: QuarantineEntry[] = [...batch.rejected];
-        for (const document of batch.documents) {
-          const result = normalize(document);
-          normalized.push(...result.messages);
-          rejected.push(...result.quarantined);
-          if (reader.incremental) readMark = watermarkOf(document, timestampPath) ?? readMark;
-        }
-        const prepared = await writer.prepare(normalized, rejected);
-        const next: InFlight = {
-          prepared,
-          anonymized: deps.anonymizer.anonymize(prepared.jobs, runId.toHexString()),
-          size: batch.documents.length + batch.rejected.length,
-          watermark: reader.incremental ? readMark : null,
-        };
-        next.anonymized.catch(() => undefined); // awaited in commit(); never unhandled meanwhile
-        if (inFlight) await commit(inFlight);
-        inFlight = next;
-        if (options.signal?.aborted) break;
+    for await (const batch of reader.batches({ after, batchSize })) {
+      const normalized: NormalizedMessage[] = [];
+      const rejected: QuarantineEntry[] = [...batch.rejected];
+      for (const document of batch.documents) {
+        const result = normalize(document);
+        normalized.push(...result.messages);
+        rejected.push(...result.quarantined);
+        if (reader.incremental) readMark = watermarkOf(document, timestampPath) ?? readMark;
       }
+      const prepared = await writer.prepare(normalized, rejected);
+      const next: InFlight = {
+        prepared,
+        anonymized: deps.anonymizer.anonymize(prepared.jobs, runId.toHexString()),
+        size: batch.documents.length + batch.rejected.length,
+        watermark: reader.incremental ? readMark : null,
+      };
+      next.anonymized.catch(() => undefined); // awaited in commit(); never an unhandled rejection meanwhile
       if (inFlight) await commit(inFlight);
-      cancelled = options.signal?.aborted === true;
-    } finally {
-      inFlight?.anonymized.catch(() => undefined);
+      inFlight = next;
+      if (options.signal?.aborted) break;
     }
+    if (inFlight) await commit(inFlight);
+    cancelled = options.signal?.aborted === true;
 
     const pii = mergeReports(...reports);
     const status = cancelled ? 'cancelled' : 'succeeded';
