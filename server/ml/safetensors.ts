@@ -1,0 +1,368 @@
+/**
+ * Reader and writer for the safetensors format: an 8-byte little-endian header length, a JSON
+ * header ({name: {dtype, shape, data_offsets}}, plus an optional "__metadata__" of strings), then
+ * the raw little-endian tensor bytes. F32, F16 and BF16 decode to Float32Array (exactly: every
+ * F16 and BF16 value is an F32 value) and encode back with round-to-nearest-even.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export const DTYPES = ['F32', 'F16', 'BF16'] as const;
+export type Dtype = (typeof DTYPES)[number];
+
+const BYTES_PER_ELEMENT: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2 };
+/** Names that config.json's torch_dtype uses. */
+export const TORCH_DTYPE: Record<Dtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+export class SafetensorsError extends Error {
+  override name = 'SafetensorsError';
+}
+
+export interface StoredTensor {
+  dtype: Dtype;
+  shape: number[];
+  /** The tensor's bytes: a view into the file's buffer, not a copy. */
+  bytes: Uint8Array;
+}
+
+export interface SafetensorsFile {
+  tensors: Map<string, StoredTensor>;
+  metadata: Record<string, string>;
+}
+
+export interface FloatTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+const elementCount = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function isDtype(value: unknown): value is Dtype {
+  return typeof value === 'string' && (DTYPES as readonly string[]).includes(value);
+}
+
+/** Parses a whole safetensors file held in memory; tensors are views into `buffer`. */
+export function parseSafetensors(buffer: Uint8Array, source = 'safetensors file'): SafetensorsFile {
+  if (buffer.byteLength < 8) {
+    throw new SafetensorsError(
+      `${source} is truncated: ${buffer.byteLength} bytes, less than the 8-byte header length`,
+    );
+  }
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(buffer.byteLength - 8)) {
+    throw new SafetensorsError(
+      `${source} is truncated: header says ${headerLength} bytes of JSON, the file has ${buffer.byteLength - 8} after the length`,
+    );
+  }
+  const dataStart = 8 + Number(headerLength);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(8, dataStart)));
+  } catch (error) {
+    throw new SafetensorsError(`${source} has a bad header: not JSON (${(error as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw new SafetensorsError(`${source} has a bad header: expected a JSON object`);
+  }
+  const dataLength = buffer.byteLength - dataStart;
+  const tensors = new Map<string, StoredTensor>();
+  let metadata: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = (entry ?? {}) as Record<string, string>;
+      continue;
+    }
+    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
+    if (!isDtype(dtype)) {
+      throw new SafetensorsError(
+        `${source}: tensor ${name} has dtype ${JSON.stringify(dtype)}; supported: ${DTYPES.join(', ')}`,
+      );
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new SafetensorsError(
+        `${source} has a bad header: tensor ${name} has shape ${JSON.stringify(shape)}`,
+      );
+    }
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isInteger(o) && o >= 0) ||
+      offsets[0] > offsets[1]
+    ) {
+      throw new SafetensorsError(
+        `${source} has a bad header: tensor ${name} has data_offsets ${JSON.stringify(offsets)}`,
+      );
+    }
+    const [begin, end] = offsets as [number, number];
+    const expectedBytes = elementCount(shape) * BYTES_PER_ELEMENT[dtype];
+    if (end - begin !== expectedBytes) {
+      throw new SafetensorsError(
+        `${source} has a bad header: tensor ${name} (${dtype} [${shape.join(', ')}]) needs ${expectedBytes} bytes, data_offsets span ${end - begin}`,
+      );
+    }
+    if (end > dataLength) {
+      throw new SafetensorsError(
+        `${source} is truncated: tensor ${name} ends at byte ${end} of the data, which has ${dataLength} bytes`,
+      );
+    }
+    tensors.set(name, { dtype, shape, bytes: buffer.subarray(dataStart + begin, dataStart + end) });
+  }
+  return { tensors, metadata };
+}
+
+/** F16 bits -> float, exactly. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** float32 bits -> F16 bits, round to nearest even (what torch's .half() does). */
+function floatBitsToHalf(bits: number): number {
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa === 0 ? 0 : 0x200 | (mantissa >>> 13));
+  const unbiased = exponent - 127;
+  if (unbiased > 15) return sign | 0x7c00;
+  if (unbiased >= -14) {
+    // Normal half: keep 10 mantissa bits, round the 13 dropped ones to nearest even.
+    let half = ((unbiased + 15) << 10) | (mantissa >>> 13);
+    const rest = mantissa & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half += 1; // a carry into the exponent is correct
+    return sign | half;
+  }
+  if (unbiased < -25) return sign;
+  // Subnormal half: value = m * 2^-24 with the implicit leading bit made explicit.
+  const full = mantissa | 0x800000;
+  const shift = -unbiased - 14 + 13;
+  let half = full >>> shift;
+  const rest = full & ((1 << shift) - 1);
+  const halfway = 1 << (shift - 1);
+  if (rest > halfway || (rest === halfway && half & 1)) half += 1;
+  return sign | half;
+}
+
+/** float32 bits -> BF16 bits, round to nearest even; NaN stays a (quiet) NaN. */
+function floatBitsToBf16(bits: number): number {
+  if ((bits & 0x7f800000) === 0x7f800000 && bits & 0x7fffff) return ((bits >>> 16) | 0x40) & 0xffff;
+  const rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+  return (rounded >>> 16) & 0xffff;
+}
+
+/** Decodes stored little-endian bytes to float32 values. */
+export function decodeToFloat32(bytes: Uint8Array, dtype: Dtype): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = bytes.byteLength / BYTES_PER_ELEMENT[dtype];
+  const out = new Float32Array(count);
+  if (dtype === 'F32') {
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+  } else if (dtype === 'F16') {
+    for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+  } else {
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+  }
+  return out;
+}
+
+/** Encodes float32 values as little-endian bytes of `dtype`. */
+export function encodeFromFloat32(values: Float32Array, dtype: Dtype): Uint8Array {
+  const out = new Uint8Array(values.length * BYTES_PER_ELEMENT[dtype]);
+  const view = new DataView(out.buffer);
+  if (dtype === 'F32') {
+    for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+    return out;
+  }
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const convert = dtype === 'F16' ? floatBitsToHalf : floatBitsToBf16;
+  for (let i = 0; i < values.length; i++) view.setUint16(i * 2, convert(bits[i]!), true);
+  return out;
+}
+
+/** Checks a tensor's shape against the one a model expects. */
+export function checkShape(name: string, actual: number[], expected: number[]): void {
+  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+    throw new SafetensorsError(
+      `tensor ${name} has shape [${actual.join(', ')}], expected [${expected.join(', ')}]`,
+    );
+  }
+}
+
+/** Serializes float32 tensors as one safetensors file with every tensor stored as `dtype`. */
+export function serializeSafetensors(
+  tensors: Record<string, FloatTensor>,
+  dtype: Dtype,
+  metadata: Record<string, string> = { format: 'pt' },
+): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, tensor] of Object.entries(tensors)) {
+    if (tensor.data.length !== elementCount(tensor.shape)) {
+      throw new SafetensorsError(
+        `tensor ${name}: ${tensor.data.length} values do not fill shape [${tensor.shape.join(', ')}]`,
+      );
+    }
+    const bytes = encodeFromFloat32(tensor.data, dtype);
+    header[name] = { dtype, shape: tensor.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  let json = JSON.stringify(header);
+  // The reference implementation pads the header with spaces so that the data starts 8-aligned.
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const headerBytes = Buffer.from(json, 'utf-8');
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.byteLength;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+export async function writeSafetensors(
+  file: string,
+  tensors: Record<string, FloatTensor>,
+  dtype: Dtype,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  await writeFile(file, serializeSafetensors(tensors, dtype, metadata));
+}
+
+export const SINGLE_FILE = 'model.safetensors';
+export const INDEX_FILE = 'model.safetensors.index.json';
+
+/** A checkpoint directory's tensors, decoded to float32, with the dtype each was stored in. */
+export class Checkpoint {
+  constructor(
+    readonly tensors: Map<string, FloatTensor & { dtype: Dtype }>,
+    readonly source: string,
+  ) {}
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  /** The tensor called `name`; throws if it is missing or (when given) has another shape. */
+  get(name: string, expectedShape?: number[]): FloatTensor {
+    const tensor = this.tensors.get(name);
+    if (!tensor) throw new SafetensorsError(`${this.source} has no tensor ${name}`);
+    if (expectedShape) checkShape(name, tensor.shape, expectedShape);
+    return tensor;
+  }
+
+  /** The stored dtypes, by element count. */
+  dtypes(): Map<Dtype, number> {
+    const counts = new Map<Dtype, number>();
+    for (const t of this.tensors.values()) counts.set(t.dtype, (counts.get(t.dtype) ?? 0) + t.data.length);
+    return counts;
+  }
+}
+
+async function readShard(file: string): Promise<SafetensorsFile> {
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(file);
+  } catch (error) {
+    throw new SafetensorsError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  return parseSafetensors(buffer, file);
+}
+
+/**
+ * Loads model.safetensors, or the shards that model.safetensors.index.json names (each shard file
+ * read once, whatever number of tensors it holds).
+ */
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  const tensors = new Map<string, FloatTensor & { dtype: Dtype }>();
+  const add = (file: SafetensorsFile, only?: Set<string>) => {
+    for (const [name, stored] of file.tensors) {
+      if (only && !only.has(name)) continue;
+      tensors.set(name, {
+        dtype: stored.dtype,
+        shape: stored.shape,
+        data: decodeToFloat32(stored.bytes, stored.dtype),
+      });
+    }
+  };
+  const indexPath = path.join(dir, INDEX_FILE);
+  let indexText: string | undefined;
+  try {
+    indexText = await readFile(indexPath, 'utf-8');
+  } catch {
+    indexText = undefined;
+  }
+  if (indexText === undefined) {
+    add(await readShard(path.join(dir, SINGLE_FILE)));
+    return new Checkpoint(tensors, path.join(dir, SINGLE_FILE));
+  }
+  let weightMap: Record<string, string>;
+  try {
+    weightMap = (JSON.parse(indexText) as { weight_map: Record<string, string> }).weight_map;
+    if (weightMap === null || typeof weightMap !== 'object') throw new Error('no weight_map object');
+  } catch (error) {
+    throw new SafetensorsError(`${indexPath} is not a valid index: ${(error as Error).message}`);
+  }
+  const byShard = new Map<string, Set<string>>();
+  for (const [name, shard] of Object.entries(weightMap)) {
+    if (!byShard.has(shard)) byShard.set(shard, new Set());
+    byShard.get(shard)!.add(name);
+  }
+  for (const [shard, names] of byShard) {
+    const file = await readShard(path.join(dir, shard));
+    for (const name of names) {
+      if (!file.tensors.has(name)) {
+        throw new SafetensorsError(`${indexPath} maps ${name} to ${shard}, which has no such tensor`);
+      }
+    }
+    add(file, names);
+  }
+  return new Checkpoint(tensors, dir);
+}
+
+/** Writes tensors as shards of at most `maxShardBytes` each, with the HF index file. */
+export async function writeShardedCheckpoint(
+  dir: string,
+  tensors: Record<string, FloatTensor>,
+  dtype: Dtype,
+  maxShardBytes: number,
+): Promise<string[]> {
+  const shards: Record<string, FloatTensor>[] = [];
+  let current: Record<string, FloatTensor> = {};
+  let currentBytes = 0;
+  let totalSize = 0;
+  for (const [name, tensor] of Object.entries(tensors)) {
+    const bytes = tensor.data.length * BYTES_PER_ELEMENT[dtype];
+    if (currentBytes > 0 && currentBytes + bytes > maxShardBytes) {
+      shards.push(current);
+      current = {};
+      currentBytes = 0;
+    }
+    current[name] = tensor;
+    currentBytes += bytes;
+    totalSize += bytes;
+  }
+  if (currentBytes > 0 || shards.length === 0) shards.push(current);
+  const names = shards.map(
+    (_, i) =>
+      `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`,
+  );
+  const weightMap: Record<string, string> = {};
+  for (const [i, shard] of shards.entries()) {
+    await writeSafetensors(path.join(dir, names[i]!), shard, dtype);
+    for (const name of Object.keys(shard)) weightMap[name] = names[i]!;
+  }
+  await writeFile(
+    path.join(dir, INDEX_FILE),
+    `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2)}\n`,
+  );
+  return names;
+}
