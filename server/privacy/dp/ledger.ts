@@ -39,6 +39,11 @@ export interface CumulativeSpend {
   epsilon: number;
   delta: number;
   versions: LedgerEntry[];
+  /**
+   * Versions trained on the same data without DP (no ε recorded). Their data has no DP guarantee
+   * at all, whatever the sum above says.
+   */
+  nonPrivateVersions: string[];
 }
 
 export interface PrivacyBudget {
@@ -103,12 +108,13 @@ export async function cumulativeSpend(
       .filter((c) => !c._id.equals(dataset._id) && datasetsOverlap(dataset, c, scope))
       .map((c) => c._id),
   ];
-  const versions = await models.ModelVersion.find(
-    { datasetId: { $in: ids }, 'privacy.epsilon': { $ne: null } },
+  const all = await models.ModelVersion.find(
+    { datasetId: { $in: ids } },
     { version: 1, datasetId: 1, status: 1, privacy: 1 },
   )
     .sort({ createdAt: 1, _id: 1 })
     .lean();
+  const versions = all.filter((v) => typeof v.privacy?.epsilon === 'number');
   const entries: LedgerEntry[] = versions.map((v) => ({
     versionId: String(v._id),
     version: v.version,
@@ -127,6 +133,7 @@ export async function cumulativeSpend(
     epsilon: entries.reduce((sum, e) => sum + e.epsilon, 0),
     delta: entries.reduce((sum, e) => sum + e.delta, 0),
     versions: entries,
+    nonPrivateVersions: all.filter((v) => typeof v.privacy?.epsilon !== 'number').map((v) => v.version),
   };
 }
 
