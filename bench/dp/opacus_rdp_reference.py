@@ -10,6 +10,7 @@ et al. 2020, Theorem 21), written so that it shares no numerics with the TypeScr
   (the TypeScript side uses W. J. Cody's rational approximations).
 
 Run: python3 bench/dp/opacus_rdp_reference.py > tests/fixtures/dp/opacus-rdp-reference.json
+     npx biome format --write tests/fixtures/dp/opacus-rdp-reference.json
 """
 
 import json
