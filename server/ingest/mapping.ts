@@ -22,8 +22,11 @@ const rolesSchema = z
 const optionalFields = {
   channel: fieldPath.optional(),
   customerId: fieldPath.optional(),
-  /** Kept (anonymized) as conversation metadata. */
-  meta: fieldPath.optional(),
+  /**
+   * Conversation metadata to keep (anonymized): a path to an object kept whole, or
+   * { name: path } to keep only named fields. Keeping less is the better privacy default.
+   */
+  meta: z.union([fieldPath, z.record(z.string().min(1), fieldPath)]).optional(),
 };
 
 export const messagePerDocumentSchema = z.object({
@@ -94,6 +97,26 @@ export function roleTable(mapping: Mapping): Map<string, Role> {
     for (const value of values.split('|')) table.set(value.trim(), role);
   }
   return table;
+}
+
+/** The metadata a mapping keeps from one document, or null. */
+export function pickMeta(
+  document: unknown,
+  meta: string | Record<string, string> | undefined,
+): Record<string, unknown> | null {
+  if (meta === undefined) return null;
+  if (typeof meta === 'string') {
+    const value = valueAt(document, meta);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
+      ? (value as Record<string, unknown>)
+      : null;
+  }
+  const picked: Record<string, unknown> = {};
+  for (const [name, path] of Object.entries(meta)) {
+    const value = valueAt(document, path);
+    if (value !== undefined) picked[name] = value;
+  }
+  return Object.keys(picked).length > 0 ? picked : null;
 }
 
 /** The value at a dot path, or undefined. Array indices are path segments too ("turns.0.text"). */

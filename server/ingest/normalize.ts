@@ -6,6 +6,7 @@ import {
   type ConversationPerDocumentMapping,
   type Mapping,
   type MessagePerDocumentMapping,
+  pickMeta,
   type Role,
   roleTable,
   valueAt,
@@ -90,11 +91,6 @@ function readRole(value: unknown, label: string, roles: Map<string, Role>): Resu
 const optionalString = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() ? value.trim() : typeof value === 'number' ? String(value) : null;
 
-const optionalObject = (value: unknown): Record<string, unknown> | null =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
-    ? (value as Record<string, unknown>)
-    : null;
-
 const label = (path: string, what: string) => `"${path}" (${what})`;
 
 function firstFailure(results: Result<unknown>[]): string | null {
@@ -127,7 +123,7 @@ function messagePerDocument(
           ts: ts.value,
           channel: f.channel ? optionalString(valueAt(doc, f.channel)) : null,
           customerId: f.customerId ? optionalString(valueAt(doc, f.customerId)) : null,
-          meta: f.meta ? optionalObject(valueAt(doc, f.meta)) : null,
+          meta: pickMeta(doc, f.meta),
         },
       ],
       quarantined: [],
@@ -162,7 +158,7 @@ function conversationPerDocument(
       conversationKey: conversation.value,
       channel: f.channel ? optionalString(valueAt(doc, f.channel)) : null,
       customerId: f.customerId ? optionalString(valueAt(doc, f.customerId)) : null,
-      meta: f.meta ? optionalObject(valueAt(doc, f.meta)) : null,
+      meta: pickMeta(doc, f.meta),
     };
     const result: Normalized = { messages: [], quarantined: [] };
     list.forEach((item: unknown, index) => {

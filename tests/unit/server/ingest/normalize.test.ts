@@ -43,6 +43,41 @@ describe('message-per-document normalization', () => {
     expect(demo(message({ created_at })).messages[0]?.ts.toISOString()).toBe('2020-05-13T13:14:57.000Z');
   });
 
+  it('keeps only the metadata fields the mapping names (the demo mapping drops free text and API calls)', () => {
+    const [first] = demo(
+      message({
+        ticket_attributes: {
+          intent: 'bank_fraud_report',
+          license: 'MIT',
+          userTask: 'You are Tyler Jones',
+          apiCalls: [{ name: 'Tyler Jones' }],
+        },
+      }),
+    ).messages;
+    expect(first?.meta).toEqual({ intent: 'bank_fraud_report', license: 'MIT' });
+  });
+
+  it('keeps a whole metadata object when the mapping gives a path', () => {
+    const normalize = createNormalizer(
+      parseMapping({
+        shape: 'message-per-document',
+        fields: {
+          conversationId: 'ticket_id',
+          role: 'author_type',
+          text: 'body',
+          timestamp: 'created_at',
+          meta: 'ticket_attributes',
+        },
+        roles: { end_user: 'customer' },
+      }),
+    );
+    expect(normalize(message({ ticket_attributes: { a: 1, b: [2] } })).messages[0]?.meta).toEqual({
+      a: 1,
+      b: [2],
+    });
+    expect(normalize(message({ ticket_attributes: 'not an object' })).messages[0]?.meta).toBeNull();
+  });
+
   it('accepts ObjectId and numeric conversation ids', () => {
     const id = new ObjectId();
     expect(demo(message({ ticket_id: id })).messages[0]?.conversationKey).toBe(id.toHexString());
