@@ -3,6 +3,7 @@ import { describeEnv, EnvError } from '../env.js';
 import { registerAnonymize } from './anonymize.js';
 import { registerDbStatus } from './db-status.js';
 import { registerIngest } from './ingest.js';
+import { registerModel } from './model.js';
 import { CliError } from './output.js';
 import { registerPii } from './pii.js';
 import { registerPrivacy } from './privacy.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerSource(program);
   registerIngest(program);
   registerPrivacy(program);
+  registerModel(program);
   program.addHelpText(
     'after',
     `\nEnvironment:\n${describeEnv()

@@ -95,7 +95,7 @@ describe('tfjs forward against the float64 reference', () => {
       expect(actual.length).toBe(IDS.length);
       expect(actual[0]!.length).toBe(64);
       const diff = maxAbsDiff(actual, expected);
-      expect(diff).toBeLessThan(1e-4);
+      expect(diff).toBeLessThan(2e-5); // measured: about 1e-6
       // The tolerance means something only if the logits are far from trivial.
       const spread = Math.max(...expected.flat()) - Math.min(...expected.flat());
       expect(spread).toBeGreaterThan(1);
