@@ -1,7 +1,14 @@
 /** One conversation's anonymizer: turns in order, metadata, counts and the pseudonym state. */
 import { createHmac } from 'node:crypto';
 import type { Analyzer } from './analyzer.js';
-import { fitSegment, hintForKey, keptKey, valueSegments } from './metadata.js';
+import {
+  bareNameKey,
+  fitSegment,
+  hintForKey,
+  keptKey,
+  looksLikePersonName,
+  valueSegments,
+} from './metadata.js';
 import { normalizeValue } from './normalize.js';
 import { type OperatorContext, operators } from './operators/index.js';
 import { PseudonymTable } from './pseudonyms.js';
@@ -97,7 +104,20 @@ export function createConversation(
     if (Array.isArray(value)) return value.map((item) => walk(item, hint));
     if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = keptKey(k) ? v : walk(v, hintForKey(k) ?? hint);
+      for (const [k, v] of Object.entries(value)) {
+        if (keptKey(k)) {
+          out[k] = v;
+          continue;
+        }
+        let keyHint = hintForKey(k);
+        if (
+          keyHint === 'PERSON' &&
+          bareNameKey(k) &&
+          !(typeof v === 'string' && looksLikePersonName(v, isKnownPerson))
+        )
+          keyHint = undefined;
+        out[k] = walk(v, keyHint ?? hint);
+      }
       return out;
     }
     return value;

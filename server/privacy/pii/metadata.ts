@@ -3,7 +3,9 @@
  * personal data, whatever it looks like. Values such as `"\"John\""` or
  * `api.is_one_of(["Ella","Dave"])` (STAR's API constraints) hold the data inside quotes.
  */
+
 import { COMMON_WORDS } from './lexicon/common-words.js';
+import { AMBIGUOUS_NAMES, FIRST_NAMES } from './lexicon/first-names.js';
 import type { EntityType } from './types.js';
 
 /** Key patterns, tried in order, on snake_case keys ("DateOfBirth" -> "date_of_birth"). */
@@ -63,6 +65,28 @@ export function keptKey(key: string): boolean {
 
 export function hintForKey(key: string): EntityType | undefined {
   return decide(key).hint;
+}
+
+/**
+ * A bare `name` key names products, venues and fields as often as people ("name": "Chai latte",
+ * "name": "request"). Its value counts as a person only with evidence: a listed given name that is
+ * not also an ordinary word, or a person already seen in the conversation.
+ */
+export function bareNameKey(key: string): boolean {
+  return snakeCase(key) === 'name';
+}
+
+export function looksLikePersonName(value: string, isKnownPerson: (word: string) => boolean): boolean {
+  return valueSegments(value).some((segment) => {
+    const first = value
+      .slice(segment.start, segment.end)
+      .replace(TITLE, '')
+      .trim()
+      .split(/\s+/)[0]
+      ?.toLowerCase()
+      .replace(/[^\p{L}\p{M}'’-]/gu, '');
+    return first ? (FIRST_NAMES.has(first) && !AMBIGUOUS_NAMES.has(first)) || isKnownPerson(first) : false;
+  });
 }
 
 export interface Segment {

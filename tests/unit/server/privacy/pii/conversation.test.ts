@@ -78,6 +78,24 @@ describe('conversation anonymizer', () => {
     });
   });
 
+  it.each([
+    ['a product', { name: 'Chai latte' }, { name: 'Chai latte' }],
+    ['an add-on', { name: 'Sugar Free Vanilla Sweetener' }, { name: 'Sugar Free Vanilla Sweetener' }],
+    ['a field label', { name: 'request' }, { name: 'request' }],
+    ['a given name', { name: 'Priya Patel' }, { name: '<PERSON_1>' }],
+    ['a quoted given name', { Name: '"Angela"' }, { Name: '"<PERSON_1>"' }],
+    ['a product under a qualified key', { customer_name: 'Cold Brew' }, { customer_name: '<PERSON_1>' }],
+  ])('treats a bare "name" key as a person only with evidence: %s', (_what, meta, expected) => {
+    const conversation = createAnonymizer({ hashKey: KEY }).conversation();
+    expect(conversation.anonymizeValue(meta)).toEqual(expected);
+  });
+
+  it('treats a bare "name" key naming someone seen in the conversation as that person', () => {
+    const conversation = createAnonymizer({ hashKey: KEY }).conversation();
+    conversation.anonymizeText('Hi, this is Zorblat speaking');
+    expect(conversation.anonymizeValue({ name: 'Zorblat' })).toEqual({ name: '<PERSON_1>' });
+  });
+
   it('continues numbering and reuses placeholders from a saved state', () => {
     const anonymizer = createAnonymizer({ hashKey: KEY });
     const first = anonymizer.conversation();
