@@ -26,7 +26,9 @@ export const phoneRecognizer: Recognizer = {
       let score: number;
       if (INTERNATIONAL.test(value)) score = 0.85;
       else if (NANP.test(value)) score = 0.75;
-      else if (GROUPED.test(value) && digits.length >= 9) score = 0.5;
+      // National formats start with a trunk 0 (020 7946 0958); other digit groups, such as the
+      // id ranges "10000 99999", need a context word to count.
+      else if (GROUPED.test(value) && digits.length >= 9 && /^\(?0/.test(value)) score = 0.5;
       else score = 0.35;
       if (distanceBefore(text, match.index, CONTEXT, 30) < 30 || asked.includes('phone')) score += 0.3;
       found.push({

@@ -10,6 +10,8 @@ describe('phone recognizer', () => {
     ['Toll free 1-800-555-0199', ['1-800-555-0199']],
     ['+33 1 42 68 53 00 is the Paris desk', ['+33 1 42 68 53 00']],
     ['phone 4155550132', ['4155550132']],
+    ['London desk 020 7946 0958', ['020 7946 0958']],
+    ['call 10000 99999 now', ['10000 99999']],
     // negatives: times, prices, order numbers, years, dates, ranges
     ['The store opens at 10:30 am.', []],
     ['It costs $4.50, or 12.99 EUR.', []],
@@ -19,6 +21,7 @@ describe('phone recognizer', () => {
     ['The balance is 9,192,631,770 credits.', []],
     ['From 4 - 8 pm works.', []],
     ['Reference 4155550132', []],
+    ['{{RAND order_id id 10000 99999}}', []],
   ])('%s -> %j', (text, phones) => {
     expect(valuesOf('PHONE_NUMBER', text)).toEqual(phones);
   });
