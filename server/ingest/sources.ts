@@ -1,10 +1,11 @@
 /** Sources: add, list and look up. The URI is a secret and leaves only through getSourceSpec(). */
-import { MongoClient } from 'mongodb';
+import { MongoClient, type ObjectId } from 'mongodb';
 import { deterministicId } from '../db/ids.js';
 import type { Models } from '../db/models/index.js';
 import { conflict, notFound } from '../errors.js';
 import { SELF_URI, type SourceSpec } from './connectors/index.js';
 import { type Mapping, parseMapping } from './mapping.js';
+import type { Watermark } from './watermark.js';
 
 export const sourceIdFor = (name: string) => deterministicId('source', name);
 
@@ -58,12 +59,14 @@ export async function ensureSource(models: Pick<Models, 'Source'>, source: NewSo
   return (await models.Source.findById(_id).lean())!;
 }
 
-export async function getSourceSpec(
-  models: Pick<Models, 'Source'>,
-  name: string,
-): Promise<
-  SourceSpec & { _id: ReturnType<typeof sourceIdFor>; kind: string; watermark: { ts: unknown; id: unknown } }
-> {
+/** A source as an ingestion run needs it, URI included. */
+export interface StoredSource extends SourceSpec {
+  _id: ObjectId;
+  kind: string;
+  watermark: Watermark;
+}
+
+export async function getSourceSpec(models: Pick<Models, 'Source'>, name: string): Promise<StoredSource> {
   const source = await models.Source.findById(sourceIdFor(name)).select('+uri').lean();
   if (!source) {
     const known = (await models.Source.find({}, { name: 1 }).lean()).map((s) => s.name);
