@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindModels, ensureIndexes } from '../../server/db/models/index.js';
 import { noiseForTarget } from '../../server/privacy/dp/calibrate.js';
 import { DpOptimizer } from '../../server/privacy/dp/dp-optimizer.js';
+import { PrvAccountant } from '../../server/privacy/dp/prv-accountant.js';
 import { RdpAccountant } from '../../server/privacy/dp/rdp-accountant.js';
 import { seededRng } from '../../server/privacy/dp/rng.js';
 import { groupByUnit, sampleBatch } from '../../server/privacy/dp/sampling.js';
@@ -52,6 +53,15 @@ describe('parley privacy epsilon', () => {
     expect(out).toEqual({ ...accountant.getPrivacySpent(1e-6), accountant: 'rdp' });
   });
 
+  it('takes --accountant prv: the tighter PRV bound, with no order', async () => {
+    const out = await jsonLine([...epsilonArgs(0.01, 4, 10_000, 1e-5), '--accountant', 'prv']);
+    const accountant = new PrvAccountant();
+    accountant.step({ noiseMultiplier: 4, sampleRate: 0.01 }, 10_000);
+    expect(out).toEqual({ ...accountant.getPrivacySpent(1e-5), accountant: 'prv' });
+    expect(out.alpha).toBeNull();
+    expect(out.epsilon).toBeLessThan(1.035);
+  });
+
   it.each([
     [['--sample-rate', '0'], /--sample-rate.*sampling rate q in \(0, 1\], got "0"/],
     [['--sample-rate', '1.01'], /sampling rate q in \(0, 1\]/],
@@ -63,7 +73,7 @@ describe('parley privacy epsilon', () => {
     [['--delta', '0'], /δ in \(0, 1\), got "0"/],
     [['--delta', '1'], /δ in \(0, 1\)/],
     [['--delta', ''], /δ in \(0, 1\)/],
-    [['--accountant', 'moments'], /unknown accountant "moments"; known: rdp/],
+    [['--accountant', 'moments'], /unknown accountant "moments"; known: rdp, prv/],
   ])('rejects %j with a clear error on stderr and nothing on stdout', async (flags, message) => {
     const result = await runCli([...epsilonArgs(0.01, 1, 100, 1e-5), ...flags], {});
     expect(result.code).not.toBe(0);

@@ -26,10 +26,19 @@ export class UnreachableTargetError extends RangeError {
   override name = 'UnreachableTargetError';
 }
 
-function epsilonAt(target: NoiseTarget, noiseMultiplier: number): number {
-  const accountant = createAccountant(target.accountant ?? 'rdp');
-  accountant.step({ noiseMultiplier, sampleRate: target.sampleRate }, target.steps);
-  return accountant.getEpsilon(target.delta);
+/** ε at σ, remembered: the search asks for some σ twice, and the PRV accountant is not cheap. */
+function epsilonOf(target: NoiseTarget): (noiseMultiplier: number) => number {
+  const known = new Map<number, number>();
+  return (noiseMultiplier) => {
+    let epsilon = known.get(noiseMultiplier);
+    if (epsilon === undefined) {
+      const accountant = createAccountant(target.accountant ?? 'rdp');
+      accountant.step({ noiseMultiplier, sampleRate: target.sampleRate }, target.steps);
+      epsilon = accountant.getEpsilon(target.delta);
+      known.set(noiseMultiplier, epsilon);
+    }
+    return epsilon;
+  };
 }
 
 /**
@@ -46,31 +55,32 @@ export function noiseForTarget(target: NoiseTarget): Calibration {
     throw new RangeError(`sampleRate must be in (0, 1], got ${sampleRate}`);
   if (!(Number.isInteger(steps) && steps > 0))
     throw new RangeError(`steps must be a positive integer, got ${steps}`);
+  const epsilonAt = epsilonOf(target);
 
   let high = 1;
-  let highEpsilon = epsilonAt(target, high);
+  let highEpsilon = epsilonAt(high);
   while (highEpsilon > targetEpsilon) {
     high *= 2;
     if (high > MAX_NOISE) {
-      const floor = epsilonAt(target, MAX_NOISE);
+      const floor = epsilonAt(MAX_NOISE);
       throw new UnreachableTargetError(
         `target ε = ${targetEpsilon} is unreachable at δ = ${target.delta}: even a noise multiplier of ` +
           `${MAX_NOISE} gives ε = ${floor.toPrecision(4)} (the RDP-to-(ε, δ) conversion alone costs about that ` +
           'much); raise the target ε or δ',
       );
     }
-    highEpsilon = epsilonAt(target, high);
+    highEpsilon = epsilonAt(high);
   }
   let low = high / 2;
-  while (epsilonAt(target, low) <= targetEpsilon) {
+  while (epsilonAt(low) <= targetEpsilon) {
     high = low;
     low /= 2;
     if (low < MIN_NOISE) break;
   }
-  highEpsilon = epsilonAt(target, high);
+  highEpsilon = epsilonAt(high);
   while (high - low > RELATIVE_TOLERANCE * low) {
     const middle = Math.sqrt(low * high);
-    const epsilon = epsilonAt(target, middle);
+    const epsilon = epsilonAt(middle);
     if (epsilon <= targetEpsilon) {
       high = middle;
       highEpsilon = epsilon;

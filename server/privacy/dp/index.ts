@@ -24,6 +24,8 @@ export {
   type UnitBatch,
   vectorizedGrads,
 } from './per-example-grads.js';
+export { PrvAccountant } from './prv-accountant.js';
+export { type EpsilonBounds, prvEpsilon } from './prv-analysis.js';
 export { RdpAccountant } from './rdp-accountant.js';
 export { DEFAULT_ORDERS } from './rdp-analysis.js';
 export { accountantFromState, accountantNames, createAccountant, registerAccountant } from './registry.js';

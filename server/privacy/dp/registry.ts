@@ -1,5 +1,6 @@
 /** Privacy accountants by name. A checkpoint's accountant state names the accountant that reads it. */
 import type { Accountant, AccountantState } from './accountant.js';
+import { PrvAccountant } from './prv-accountant.js';
 import { RdpAccountant } from './rdp-accountant.js';
 
 interface AccountantFactory {
@@ -9,6 +10,7 @@ interface AccountantFactory {
 
 const factories: Record<string, AccountantFactory> = {
   rdp: { create: () => new RdpAccountant(), fromState: (state) => RdpAccountant.fromState(state) },
+  prv: { create: () => new PrvAccountant(), fromState: (state) => PrvAccountant.fromState(state) },
 };
 
 export function accountantNames(): string[] {

@@ -28,3 +28,36 @@ export function exactGaussianEpsilon(noiseMultiplier: number, steps: number, del
   }
   return high;
 }
+
+/**
+ * One step of the Poisson-subsampled Gaussian, exactly: for P = (1 − q)N(0, σ²) + qN(1, σ²) against
+ * Q = N(0, σ²), the loss exceeds ε beyond x_ε = σ² log((e^ε − 1 + q)/q) + 1/2, so
+ * δ(ε) = P(X > x_ε) − e^ε Q(X > x_ε).
+ */
+export function exactSubsampledGaussianDelta(
+  epsilon: number,
+  noiseMultiplier: number,
+  sampleRate: number,
+): number {
+  const q = sampleRate;
+  const sigma = noiseMultiplier;
+  const x = sigma ** 2 * Math.log((Math.exp(epsilon) - 1 + q) / q) + 0.5;
+  const tail = (y: number) => 1 - normalCdf(y);
+  return (1 - q) * tail(x / sigma) + q * tail((x - 1) / sigma) - Math.exp(epsilon) * tail(x / sigma);
+}
+
+export function exactSubsampledGaussianEpsilon(
+  noiseMultiplier: number,
+  sampleRate: number,
+  delta: number,
+): number {
+  let low = 0;
+  let high = 1;
+  while (exactSubsampledGaussianDelta(high, noiseMultiplier, sampleRate) > delta) high *= 2;
+  for (let i = 0; i < 200 && high - low > 1e-12 * high; i++) {
+    const middle = (low + high) / 2;
+    if (exactSubsampledGaussianDelta(middle, noiseMultiplier, sampleRate) > delta) low = middle;
+    else high = middle;
+  }
+  return high;
+}
