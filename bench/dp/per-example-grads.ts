@@ -127,6 +127,7 @@ for (const model of [logistic(64), lora(128, 8, 10)]) {
   const micro = microbatchGrads(model.loss, model.variables, model.batch);
   const vec = vectorizedGrads(model.batchedLoss, model.variables, model.batch);
   const maxDifference = Math.max(...micro.map((g, k) => tf.max(tf.abs(tf.sub(g, vec[k]!))).dataSync()[0]!));
+  const gradientScale = Math.max(...micro.map((g) => tf.max(tf.abs(g)).dataSync()[0]!));
   tf.dispose([...micro, ...vec]);
   const results = {
     microbatch: measure(() => microbatchGrads(model.loss, model.variables, model.batch)),
@@ -142,6 +143,7 @@ for (const model of [logistic(64), lora(128, 8, 10)]) {
         strategy,
         examplesPerSecond: Math.round(result.examplesPerSecond),
         maxGradientDifference: maxDifference,
+        maxGradient: gradientScale,
       })}\n`,
     );
   }
