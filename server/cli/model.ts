@@ -25,10 +25,10 @@ async function openModel(dir: string): Promise<LoadedModel> {
   }
 }
 
-/** The stored dtype, by element count: "mixed" when the checkpoint has more than one. */
-function storedDtype(counts: Map<Dtype, number>): string {
-  const dtypes = [...counts.keys()];
-  return dtypes.length === 1 ? TORCH_DTYPE[dtypes[0]!] : 'mixed';
+/** The stored dtype holding the most values, in torch's spelling (bfloat16, float16, float32). */
+function storedDtype(counts: Map<string, number>): string {
+  const [dominant] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? ['unknown'];
+  return TORCH_DTYPE[dominant as Dtype] ?? dominant.toLowerCase();
 }
 
 export function registerModel(program: Command): void {

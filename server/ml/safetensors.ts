@@ -11,6 +11,22 @@ export const DTYPES = ['F32', 'F16', 'BF16'] as const;
 export type Dtype = (typeof DTYPES)[number];
 
 const BYTES_PER_ELEMENT: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2 };
+/** Every dtype the format defines, with its size: headers naming them parse, only DTYPES decode. */
+const STORAGE_BYTES: Record<string, number> = {
+  ...BYTES_PER_ELEMENT,
+  F64: 8,
+  I64: 8,
+  U64: 8,
+  I32: 4,
+  U32: 4,
+  I16: 2,
+  U16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+};
 /** Names that config.json's torch_dtype uses. */
 export const TORCH_DTYPE: Record<Dtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
@@ -19,7 +35,8 @@ export class SafetensorsError extends Error {
 }
 
 export interface StoredTensor {
-  dtype: Dtype;
+  /** Any safetensors dtype; only F32, F16 and BF16 decode. */
+  dtype: string;
   shape: number[];
   /** The tensor's bytes: a view into the file's buffer, not a copy. */
   bytes: Uint8Array;
@@ -39,6 +56,10 @@ const elementCount = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 function isDtype(value: unknown): value is Dtype {
   return typeof value === 'string' && (DTYPES as readonly string[]).includes(value);
+}
+
+function isStorageDtype(value: unknown): value is string {
+  return typeof value === 'string' && Object.hasOwn(STORAGE_BYTES, value);
 }
 
 /** Parses a whole safetensors file held in memory; tensors are views into `buffer`. */
@@ -74,9 +95,9 @@ export function parseSafetensors(buffer: Uint8Array, source = 'safetensors file'
       continue;
     }
     const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-    if (!isDtype(dtype)) {
+    if (!isStorageDtype(dtype)) {
       throw new SafetensorsError(
-        `${source}: tensor ${name} has dtype ${JSON.stringify(dtype)}; supported: ${DTYPES.join(', ')}`,
+        `${source} has a bad header: tensor ${name} has dtype ${JSON.stringify(dtype)}, which safetensors does not define`,
       );
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -95,7 +116,7 @@ export function parseSafetensors(buffer: Uint8Array, source = 'safetensors file'
       );
     }
     const [begin, end] = offsets as [number, number];
-    const expectedBytes = elementCount(shape) * BYTES_PER_ELEMENT[dtype];
+    const expectedBytes = elementCount(shape) * STORAGE_BYTES[dtype]!;
     if (end - begin !== expectedBytes) {
       throw new SafetensorsError(
         `${source} has a bad header: tensor ${name} (${dtype} [${shape.join(', ')}]) needs ${expectedBytes} bytes, data_offsets span ${end - begin}`,
@@ -155,7 +176,9 @@ function floatBitsToBf16(bits: number): number {
 }
 
 /** Decodes stored little-endian bytes to float32 values. */
-export function decodeToFloat32(bytes: Uint8Array, dtype: Dtype): Float32Array {
+export function decodeToFloat32(bytes: Uint8Array, dtype: string): Float32Array {
+  if (!isDtype(dtype))
+    throw new SafetensorsError(`cannot decode ${dtype} values; supported: ${DTYPES.join(', ')}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = bytes.byteLength / BYTES_PER_ELEMENT[dtype];
   const out = new Float32Array(count);
@@ -240,29 +263,38 @@ export async function writeSafetensors(
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
-/** A checkpoint directory's tensors, decoded to float32, with the dtype each was stored in. */
+/** A checkpoint directory's tensors, kept as stored; each decodes to float32 when asked for. */
 export class Checkpoint {
   constructor(
-    readonly tensors: Map<string, FloatTensor & { dtype: Dtype }>,
+    readonly stored: Map<string, StoredTensor>,
     readonly source: string,
   ) {}
 
   has(name: string): boolean {
-    return this.tensors.has(name);
+    return this.stored.has(name);
   }
 
-  /** The tensor called `name`; throws if it is missing or (when given) has another shape. */
+  names(): string[] {
+    return [...this.stored.keys()];
+  }
+
+  /** The tensor called `name` as float32; throws if it is missing, (when given) has another shape, or is not F32/F16/BF16. */
   get(name: string, expectedShape?: number[]): FloatTensor {
-    const tensor = this.tensors.get(name);
+    const tensor = this.stored.get(name);
     if (!tensor) throw new SafetensorsError(`${this.source} has no tensor ${name}`);
     if (expectedShape) checkShape(name, tensor.shape, expectedShape);
-    return tensor;
+    try {
+      return { shape: tensor.shape, data: decodeToFloat32(tensor.bytes, tensor.dtype) };
+    } catch (error) {
+      throw new SafetensorsError(`${this.source}: tensor ${name}: ${(error as Error).message}`);
+    }
   }
 
-  /** The stored dtypes, by element count. */
-  dtypes(): Map<Dtype, number> {
-    const counts = new Map<Dtype, number>();
-    for (const t of this.tensors.values()) counts.set(t.dtype, (counts.get(t.dtype) ?? 0) + t.data.length);
+  /** Element count by stored dtype. */
+  dtypes(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const t of this.stored.values())
+      counts.set(t.dtype, (counts.get(t.dtype) ?? 0) + elementCount(t.shape));
     return counts;
   }
 }
@@ -282,16 +314,9 @@ async function readShard(file: string): Promise<SafetensorsFile> {
  * read once, whatever number of tensors it holds).
  */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  const tensors = new Map<string, FloatTensor & { dtype: Dtype }>();
+  const tensors = new Map<string, StoredTensor>();
   const add = (file: SafetensorsFile, only?: Set<string>) => {
-    for (const [name, stored] of file.tensors) {
-      if (only && !only.has(name)) continue;
-      tensors.set(name, {
-        dtype: stored.dtype,
-        shape: stored.shape,
-        data: decodeToFloat32(stored.bytes, stored.dtype),
-      });
-    }
+    for (const [name, stored] of file.tensors) if (!only || only.has(name)) tensors.set(name, stored);
   };
   const indexPath = path.join(dir, INDEX_FILE);
   let indexText: string | undefined;

@@ -36,7 +36,7 @@ async function tinyModel(options: TinyCheckpointOptions) {
 /** The reference logits, computed in float64 from the same stored (rounded) weights. */
 async function reference(dir: string, ids: number[]): Promise<number[][]> {
   const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf-8'));
-  const weights = (await loadCheckpoint(dir)).tensors;
+  const weights = await loadCheckpoint(dir);
   return config.model_type === 'gpt2'
     ? referenceGpt2Logits(config, weights, ids)
     : referenceLlamaLogits(config, weights, ids);

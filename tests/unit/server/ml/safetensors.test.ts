@@ -136,9 +136,9 @@ describe('safetensors files', () => {
     ['a header that is not JSON', withHeader('{"w": {'), /bad header: not JSON/],
     ['a header that is an array', withHeader([]), /bad header: expected a JSON object/],
     [
-      'an unsupported dtype',
-      withHeader({ w: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }),
-      /dtype "I64"; supported: F32, F16, BF16/,
+      'a dtype safetensors does not define',
+      withHeader({ w: { dtype: 'Q4', shape: [2], data_offsets: [0, 1] } }),
+      /bad header: tensor w has dtype "Q4", which safetensors does not define/,
     ],
     [
       'a negative dimension',
@@ -206,6 +206,32 @@ describe('checkpoint directories', () => {
       expect(checkpoint.dtypes()).toEqual(new Map([[dtype, 160]]));
     },
   );
+
+  it('reads a checkpoint holding integer buffers, and refuses to decode only those', async () => {
+    const sub = await mkdtemp(path.join(dir, 'mixed-'));
+    const f32 = serializeSafetensors({ w: { shape: [2], data: new Float32Array([1.5, -2]) } }, 'F32');
+    // Splice an I64 [2] tensor after the F32 one, the way a position_ids buffer can sit in a checkpoint.
+    const header = JSON.stringify({
+      w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      position_ids: { dtype: 'I64', shape: [2], data_offsets: [8, 24] },
+    });
+    const bytes = new Uint8Array(8 + header.length + 24);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(Buffer.from(header), 8);
+    bytes.set(f32.subarray(f32.length - 8), 8 + header.length);
+    await writeFile(path.join(sub, 'model.safetensors'), bytes);
+    const checkpoint = await loadCheckpoint(sub);
+    expect(checkpoint.get('w').data).toEqual(new Float32Array([1.5, -2]));
+    expect(checkpoint.dtypes()).toEqual(
+      new Map([
+        ['F32', 2],
+        ['I64', 2],
+      ]),
+    );
+    expect(() => checkpoint.get('position_ids')).toThrow(
+      /tensor position_ids: cannot decode I64 values; supported: F32, F16, BF16/,
+    );
+  });
 
   it('loads a single-file checkpoint and names what is missing or misshapen', async () => {
     const sub = await mkdtemp(path.join(dir, 'single-'));

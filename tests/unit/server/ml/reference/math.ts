@@ -1,11 +1,12 @@
 /** Float64 building blocks for the reference models: plain loops over plain arrays. */
 
-export type Weights = Map<string, { shape: number[]; data: Float32Array }>;
+/** Where the reference reads its weights (a loaded Checkpoint): float32 values by tensor name. */
+export interface Weights {
+  get(name: string): { data: Float32Array };
+}
 
 export function weight(weights: Weights, name: string): Float32Array {
-  const w = weights.get(name);
-  if (!w) throw new Error(`reference: no tensor ${name}`);
-  return w.data;
+  return weights.get(name).data;
 }
 
 /** y = W x for an nn.Linear weight stored [out, in]. */
