@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../../../server/ml/architectures/registry.js';
 import type { CausalLM } from '../../../../server/ml/architectures/types.js';
 import type { Architecture } from '../../../../server/ml/config.js';
-import { type Dtype, loadCheckpoint } from '../../../../server/ml/safetensors.js';
+import { type Dtype, loadCheckpoint, writeSafetensors } from '../../../../server/ml/safetensors.js';
 import {
   type TinyCheckpointOptions,
   writeTinyCheckpoint,
@@ -127,6 +127,27 @@ describe('tfjs forward against the float64 reference', () => {
   );
 });
 
+describe('checkpoint naming variants', () => {
+  it('gpt2 loads the original OpenAI naming (no "transformer." prefix, extra attn.bias buffers) with the same logits', async () => {
+    const dir = await tinyModel({ architecture: 'gpt2', seed: 2 });
+    const { tensors } = await writeTinyCheckpoint(path.join(root, 'gpt2-prefixed'), {
+      architecture: 'gpt2',
+      seed: 2,
+    });
+    const bare = path.join(root, 'gpt2-bare');
+    await mkdir(bare);
+    await copyFile(path.join(dir, 'config.json'), path.join(bare, 'config.json'));
+    const renamed = Object.fromEntries(
+      Object.entries(tensors).map(([name, t]) => [name.replace(/^transformer\./, ''), t]),
+    );
+    renamed['h.0.attn.bias'] = { shape: [1, 1, 64, 64], data: new Float32Array(64 * 64).fill(1) };
+    await writeSafetensors(path.join(bare, 'model.safetensors'), renamed, 'F32');
+    const expected = await withModel(dir, (model) => rows(model.forward(IDS)));
+    const actual = await withModel(bare, (model) => rows(model.forward(IDS)));
+    expect(maxAbsDiff(actual, expected)).toBe(0);
+  });
+});
+
 describe('KV-cache decoding', () => {
   it.each<[Architecture, Dtype, number[]]>([
     ['llama', 'BF16', [5, 1, 1, 1, 1, 1, 1, 1]],
@@ -216,7 +237,6 @@ describe('model errors', () => {
     const configPath = path.join(dir, 'config.json');
     const config = JSON.parse(await readFile(configPath, 'utf-8'));
     edit(config);
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(configPath, JSON.stringify(config));
     const before = tf.memory().numTensors;
     await expect(loadModel(dir)).rejects.toThrow(message);
