@@ -91,11 +91,8 @@ export function createGpt2Model(config: ModelConfig, checkpoint: Checkpoint): Ca
       let x = tf.gather(wte, tf.tensor1d(ids, 'int32')).add(tf.gather(wpe, positions)) as tf.Tensor2D; // [T, E]
       for (const [i, layer] of layers.entries()) {
         const qkv = conv1d(layerNorm(x, layer.ln1, config.normEps), layer.attn); // [T, 3E]
-        const [q, k, v] = tf.split(qkv, 3, -1).map((part) => part.reshape([t, numHeads, headDim])) as [
-          tf.Tensor3D,
-          tf.Tensor3D,
-          tf.Tensor3D,
-        ]; // each [T, H, D]
+        const toHeads = (part: tf.Tensor) => part.reshape([t, numHeads, headDim]) as tf.Tensor3D; // [T, E] -> [T, H, D]
+        const [q, k, v] = tf.split(qkv, 3, -1).map(toHeads) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
         const [allK, allV] = cache.append(i, k, v);
         x = x.add(conv1d(causalAttention(q, allK, allV, offset), layer.attnProj));
         x = x.add(conv1d(geluNew(conv1d(layerNorm(x, layer.ln2, config.normEps), layer.fc)), layer.proj));

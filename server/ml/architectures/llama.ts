@@ -120,12 +120,12 @@ export function createLlama(config: ModelConfig, checkpoint: Checkpoint, options
     const t = ids.length;
     const logits = tf.tidy(() => {
       const [cos, sin] = ropeTables(offset, t, headDim, config.ropeTheta);
-      let x = tf.gather(embed, tf.tensor1d(ids, 'int32')); // [T, H]
+      let x = tf.gather(embed, tf.tensor1d(ids, 'int32')); // [T, hidden]
       for (const [i, layer] of layers.entries()) {
         const normed = rmsNorm(x, layer.inputNorm, config.normEps);
-        const q = applyRope(linear(normed, layer.q, layer.qBias).reshape([t, numHeads, headDim]), cos, sin); // [T, H, D]
-        const k = applyRope(linear(normed, layer.k, layer.kBias).reshape([t, numKvHeads, headDim]), cos, sin); // [T, Hkv, D]
-        const v = linear(normed, layer.v, layer.vBias).reshape([t, numKvHeads, headDim]) as tf.Tensor3D; // [T, Hkv, D]
+        const q = applyRope(linear(normed, layer.q, layer.qBias).reshape([t, numHeads, headDim]), cos, sin); // [T, hidden] -> [T, H, D]
+        const k = applyRope(linear(normed, layer.k, layer.kBias).reshape([t, numKvHeads, headDim]), cos, sin); // [T, Hkv * D] -> [T, Hkv, D]
+        const v = linear(normed, layer.v, layer.vBias).reshape([t, numKvHeads, headDim]) as tf.Tensor3D; // [T, Hkv * D] -> [T, Hkv, D]
         const [allK, allV] = cache.append(i, k, v);
         x = x.add(linear(causalAttention(q, allK, allV, offset), layer.o));
         const normed2 = rmsNorm(x, layer.postNorm, config.normEps);
