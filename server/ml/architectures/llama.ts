@@ -123,7 +123,7 @@ export function createLlama(config: ModelConfig, checkpoint: Checkpoint, options
       let x = tf.gather(embed, tf.tensor1d(ids, 'int32')); // [T, hidden]
       for (const [i, layer] of layers.entries()) {
         const normed = rmsNorm(x, layer.inputNorm, config.normEps);
-        const q = applyRope(linear(normed, layer.q, layer.qBias).reshape([t, numHeads, headDim]), cos, sin); // [T, hidden] -> [T, H, D]
+        const q = applyRope(linear(normed, layer.q, layer.qBias).reshape([t, numHeads, headDim]), cos, sin); // [T, H * D] -> [T, H, D]
         const k = applyRope(linear(normed, layer.k, layer.kBias).reshape([t, numKvHeads, headDim]), cos, sin); // [T, Hkv * D] -> [T, Hkv, D]
         const v = linear(normed, layer.v, layer.vBias).reshape([t, numKvHeads, headDim]) as tf.Tensor3D; // [T, Hkv * D] -> [T, Hkv, D]
         const [allK, allV] = cache.append(i, k, v);
