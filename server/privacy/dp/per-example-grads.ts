@@ -27,6 +27,21 @@ export interface UnitBatch {
   unitCount: number;
 }
 
+/** A batch whose unit ids do not line up with its rows would silently break the clipping bound. */
+export function checkBatch(batch: UnitBatch): void {
+  const rows = batch.unitIds.length;
+  if (batch.xs.shape[0] !== rows || batch.ys.shape[0] !== rows) {
+    throw new RangeError(
+      `a batch needs one unit id per row: ${rows} ids for ${batch.xs.shape[0]} inputs and ${batch.ys.shape[0]} labels`,
+    );
+  }
+  for (const unit of batch.unitIds) {
+    if (!(Number.isInteger(unit) && unit >= 0 && unit < batch.unitCount)) {
+      throw new RangeError(`unit id ${unit} is outside 0 … ${batch.unitCount - 1}`);
+    }
+  }
+}
+
 function rowsByUnit(unitIds: readonly number[], unitCount: number): number[][] {
   const rows: number[][] = Array.from({ length: unitCount }, () => []);
   unitIds.forEach((unit, row) => {
@@ -37,6 +52,7 @@ function rowsByUnit(unitIds: readonly number[], unitCount: number): number[][] {
 
 /** One tf.variableGrads per unit: the gradient of the unit's summed loss. */
 export function microbatchGrads(loss: ExampleLoss, variables: tf.Variable[], batch: UnitBatch): tf.Tensor[] {
+  checkBatch(batch);
   const perUnit: tf.Tensor[][] = variables.map(() => []);
   try {
     for (const rows of rowsByUnit(batch.unitIds, batch.unitCount)) {
@@ -66,6 +82,7 @@ export function vectorizedGrads(
   variables: tf.Variable[],
   batch: UnitBatch,
 ): tf.Tensor[] {
+  checkBatch(batch);
   const rows = batch.unitIds.length;
   return tf.tidy(() => {
     if (rows === 0) return variables.map((v) => tf.zeros([0, ...v.shape]));

@@ -74,6 +74,21 @@ describe.each(strategies)('%s per-example gradients', (_, strategyOf) => {
     model.dispose();
   });
 
+  it.each([
+    [[0, 1], 2, /one unit id per row/],
+    [[0, 1, 3], 3, /unit id 3 is outside 0 … 2/],
+    [[0, -1, 1], 2, /unit id -1/],
+    [[0, 0.5, 1], 2, /unit id 0.5/],
+  ])('refuse unit ids %j with %d units', async (unitIds, unitCount, message) => {
+    const model = logisticRegression(4);
+    await expectNoLeak(() => {
+      const batch = { xs: tf.ones([3, 4]), ys: tf.ones([3]), unitIds, unitCount };
+      expect(() => strategyOf(model)(batch)).toThrow(message);
+      tf.dispose([batch.xs, batch.ys]);
+    });
+    model.dispose();
+  });
+
   it('give an empty, correctly shaped result for an empty batch', async () => {
     const model = logisticRegression(4);
     await expectNoLeak(() => {
