@@ -119,10 +119,17 @@ export function pickMeta(
   return Object.keys(picked).length > 0 ? picked : null;
 }
 
+const pathSegments = new Map<string, string[]>();
+
 /** The value at a dot path, or undefined. Array indices are path segments too ("turns.0.text"). */
 export function valueAt(document: unknown, path: string): unknown {
+  let segments = pathSegments.get(path);
+  if (!segments) {
+    segments = path.split('.');
+    pathSegments.set(path, segments);
+  }
   let current: unknown = document;
-  for (const key of path.split('.')) {
+  for (const key of segments) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[key];
   }

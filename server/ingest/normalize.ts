@@ -36,6 +36,10 @@ export interface Normalized {
   quarantined: QuarantineEntry[];
 }
 
+/** Field labels for reasons, built only when a reason is. */
+type Label = () => string;
+const show = (label: string | Label) => (typeof label === 'string' ? label : label());
+
 type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 const fail = <T>(reason: string): Result<T> => ({ ok: false, reason });
@@ -49,42 +53,45 @@ function typeName(value: unknown): string {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-export function readTimestamp(value: unknown, label: string): Result<Date> {
-  if (value === undefined) return fail(`missing field ${label}`);
+export function readTimestamp(value: unknown, label: string | Label): Result<Date> {
+  if (value === undefined) return fail(`missing field ${show(label)}`);
   if (value instanceof Date)
-    return Number.isNaN(value.getTime()) ? fail(`field ${label} is an invalid date`) : ok(value);
+    return Number.isNaN(value.getTime()) ? fail(`field ${show(label)} is an invalid date`) : ok(value);
   if (typeof value === 'string' && ISO_DATE.test(value.trim())) {
     const date = new Date(value.trim());
     if (!Number.isNaN(date.getTime())) return ok(date);
   }
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return ok(new Date(value));
   const shown = typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeName(value);
-  return fail(`field ${label} is not a date (ISO 8601 string, Date or epoch milliseconds): got ${shown}`);
+  return fail(
+    `field ${show(label)} is not a date (ISO 8601 string, Date or epoch milliseconds): got ${shown}`,
+  );
 }
 
-export function readKey(value: unknown, label: string): Result<string> {
-  if (value === undefined || value === null) return fail(`missing field ${label}`);
-  if (typeof value === 'string') return value.trim() ? ok(value.trim()) : fail(`field ${label} is empty`);
+export function readKey(value: unknown, label: string | Label): Result<string> {
+  if (value === undefined || value === null) return fail(`missing field ${show(label)}`);
+  if (typeof value === 'string')
+    return value.trim() ? ok(value.trim()) : fail(`field ${show(label)} is empty`);
   if (typeof value === 'number' && Number.isFinite(value)) return ok(String(value));
   if (typeof value === 'object' && typeof (value as { toHexString?: unknown }).toHexString === 'function') {
     return ok((value as { toHexString(): string }).toHexString());
   }
-  return fail(`field ${label} must be a string, number or ObjectId: got ${typeName(value)}`);
+  return fail(`field ${show(label)} must be a string, number or ObjectId: got ${typeName(value)}`);
 }
 
-function readText(value: unknown, label: string): Result<string> {
-  if (value === undefined || value === null) return fail(`missing field ${label}`);
-  if (typeof value !== 'string') return fail(`field ${label} must be a string: got ${typeName(value)}`);
-  return value.trim() ? ok(value) : fail(`empty text in field ${label}`);
+function readText(value: unknown, label: string | Label): Result<string> {
+  if (value === undefined || value === null) return fail(`missing field ${show(label)}`);
+  if (typeof value !== 'string') return fail(`field ${show(label)} must be a string: got ${typeName(value)}`);
+  return value.trim() ? ok(value) : fail(`empty text in field ${show(label)}`);
 }
 
-function readRole(value: unknown, label: string, roles: Map<string, Role>): Result<Role> {
-  if (value === undefined || value === null) return fail(`missing field ${label}`);
-  if (typeof value !== 'string') return fail(`field ${label} must be a string: got ${typeName(value)}`);
+function readRole(value: unknown, label: string | Label, roles: Map<string, Role>): Result<Role> {
+  if (value === undefined || value === null) return fail(`missing field ${show(label)}`);
+  if (typeof value !== 'string') return fail(`field ${show(label)} must be a string: got ${typeName(value)}`);
   const role = roles.get(value.trim());
   if (role) return ok(role);
   return fail(
-    `unknown role "${value.slice(0, 40)}" in field ${label}; the mapping knows ${[...roles.keys()].join(', ')}`,
+    `unknown role "${value.slice(0, 40)}" in field ${show(label)}; the mapping knows ${[...roles.keys()].join(', ')}`,
   );
 }
 
@@ -103,12 +110,19 @@ function messagePerDocument(
 ): (doc: Record<string, unknown>) => Normalized {
   const roles = roleTable(mapping);
   const f = mapping.fields;
+  const labels = {
+    conversationId: label(f.conversationId, 'conversation id'),
+    messageId: label(f.messageId, 'message id'),
+    role: label(f.role, 'role'),
+    text: label(f.text, 'text'),
+    timestamp: label(f.timestamp, 'timestamp'),
+  };
   return (doc) => {
-    const conversation = readKey(valueAt(doc, f.conversationId), label(f.conversationId, 'conversation id'));
-    const messageKey = readKey(valueAt(doc, f.messageId), label(f.messageId, 'message id'));
-    const role = readRole(valueAt(doc, f.role), label(f.role, 'role'), roles);
-    const text = readText(valueAt(doc, f.text), label(f.text, 'text'));
-    const ts = readTimestamp(valueAt(doc, f.timestamp), label(f.timestamp, 'timestamp'));
+    const conversation = readKey(valueAt(doc, f.conversationId), labels.conversationId);
+    const messageKey = readKey(valueAt(doc, f.messageId), labels.messageId);
+    const role = readRole(valueAt(doc, f.role), labels.role, roles);
+    const text = readText(valueAt(doc, f.text), labels.text);
+    const ts = readTimestamp(valueAt(doc, f.timestamp), labels.timestamp);
     const reason = firstFailure([conversation, messageKey, role, text, ts]);
     if (reason || !conversation.ok || !messageKey.ok || !role.ok || !text.ok || !ts.ok) {
       return { messages: [], quarantined: [{ sourceDocumentId: doc._id, path: null, reason: reason ?? '' }] };
@@ -164,11 +178,13 @@ function conversationPerDocument(
     list.forEach((item: unknown, index) => {
       const where = `${f.messages}.${index}`;
       const key = m.id
-        ? readKey(valueAt(item, m.id), label(`${where}.${m.id}`, 'message id'))
+        ? readKey(valueAt(item, m.id), () => label(`${where}.${m.id}`, 'message id'))
         : ok(String(index));
-      const role = readRole(valueAt(item, m.role), label(`${where}.${m.role}`, 'role'), roles);
-      const text = readText(valueAt(item, m.text), label(`${where}.${m.text}`, 'text'));
-      const ts = readTimestamp(valueAt(item, m.timestamp), label(`${where}.${m.timestamp}`, 'timestamp'));
+      const role = readRole(valueAt(item, m.role), () => label(`${where}.${m.role}`, 'role'), roles);
+      const text = readText(valueAt(item, m.text), () => label(`${where}.${m.text}`, 'text'));
+      const ts = readTimestamp(valueAt(item, m.timestamp), () =>
+        label(`${where}.${m.timestamp}`, 'timestamp'),
+      );
       const reason = firstFailure([key, role, text, ts]);
       if (reason || !key.ok || !role.ok || !text.ok || !ts.ok) {
         result.quarantined.push({ sourceDocumentId: doc._id, path: where, reason: reason ?? '' });

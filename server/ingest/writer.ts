@@ -95,7 +95,8 @@ function groupByConversation(messages: NormalizedMessage[]): Map<string, Normali
 /** A batch ready for anonymization: which messages are new, and whose conversations exist. */
 export interface PreparedBatch {
   jobs: ConversationJob[];
-  entries: { key: string; fresh: NormalizedMessage[]; existing: boolean }[];
+  /** `ids[i]` is the message id of `fresh[i]`. */
+  entries: { key: string; fresh: NormalizedMessage[]; ids: ObjectId[]; existing: boolean }[];
   quarantined: QuarantineEntry[];
 }
 
@@ -159,15 +160,19 @@ export class BatchWriter {
     for (const [key, group] of groups) {
       const existing = this.known.get(key);
       const seen = existing ?? new Set<string>();
-      const fresh = group.filter((message) => {
-        const id = messageIdFor(sourceId, key, message.messageKey).toHexString();
-        if (seen.has(id)) return false;
-        seen.add(id);
-        return true;
-      });
+      const fresh: NormalizedMessage[] = [];
+      const ids: ObjectId[] = [];
+      for (const message of group) {
+        const id = messageIdFor(sourceId, key, message.messageKey);
+        const hex = id.toHexString();
+        if (seen.has(hex)) continue;
+        seen.add(hex);
+        fresh.push(message);
+        ids.push(id);
+      }
       if (fresh.length === 0) continue;
       this.remember(key, seen);
-      prepared.entries.push({ key, fresh, existing: existing !== undefined });
+      prepared.entries.push({ key, fresh, ids, existing: existing !== undefined });
       prepared.jobs.push({
         key,
         state: storedStates.get(key),
@@ -186,13 +191,13 @@ export class BatchWriter {
     const touched: ObjectId[] = [];
     let written = 0;
 
-    prepared.entries.forEach(({ key, fresh, existing }, index) => {
+    prepared.entries.forEach(({ key, fresh, ids, existing }, index) => {
       const result = results[index];
       if (result?.key !== key) throw new Error(`Anonymized results are out of order at ${index} (${key}).`);
       const _id = conversationIdFor(sourceId, key);
       const newMessages = fresh.map(
         (message, turn): MessageDocument => ({
-          _id: messageIdFor(sourceId, key, message.messageKey),
+          _id: ids[turn]!,
           role: message.role,
           text: result.texts[turn]!,
           ts: message.ts,
