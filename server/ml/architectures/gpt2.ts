@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.js';
 import type { Checkpoint } from '../safetensors.js';
 import { causalAttention, checkIds } from './attention.js';
-import { KvCache } from './kv-cache.js';
-import type { CausalLM } from './types.js';
+import type { KvCache } from './kv-cache.js';
+import { assembleModel, type CausalLM } from './types.js';
 import { WeightLoader } from './weights.js';
 
 interface Gpt2Layer {
@@ -103,21 +103,11 @@ export function createGpt2Model(config: ModelConfig, checkpoint: Checkpoint): Ca
     return logits;
   };
 
-  return {
+  return assembleModel({
     config,
     parameterCount,
+    numLayers,
     forwardWithCache,
-    forward(ids) {
-      const cache = new KvCache(numLayers);
-      try {
-        return forwardWithCache(ids, cache);
-      } finally {
-        cache.dispose();
-      }
-    },
-    createCache: () => new KvCache(numLayers),
-    dispose() {
-      weights.dispose();
-    },
-  };
+    dispose: () => weights.dispose(),
+  });
 }

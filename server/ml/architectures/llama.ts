@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.js';
 import type { Checkpoint } from '../safetensors.js';
 import { causalAttention, checkIds } from './attention.js';
-import { KvCache } from './kv-cache.js';
-import type { CausalLM } from './types.js';
+import type { KvCache } from './kv-cache.js';
+import { assembleModel, type CausalLM } from './types.js';
 import { WeightLoader } from './weights.js';
 
 export interface LlamaOptions {
@@ -139,23 +139,13 @@ export function createLlama(config: ModelConfig, checkpoint: Checkpoint, options
     return logits;
   };
 
-  return {
+  return assembleModel({
     config,
     parameterCount,
+    numLayers,
     forwardWithCache,
-    forward(ids) {
-      const cache = new KvCache(numLayers);
-      try {
-        return forwardWithCache(ids, cache);
-      } finally {
-        cache.dispose();
-      }
-    },
-    createCache: () => new KvCache(numLayers),
-    dispose() {
-      weights.dispose();
-    },
-  };
+    dispose: () => weights.dispose(),
+  });
 }
 
 export function createLlamaModel(config: ModelConfig, checkpoint: Checkpoint): CausalLM {

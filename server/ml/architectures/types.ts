@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.js';
-import type { KvCache } from './kv-cache.js';
+import { KvCache } from './kv-cache.js';
 
 /** A causal language model held as tfjs tensors. */
 export interface CausalLM {
@@ -17,4 +17,34 @@ export interface CausalLM {
   createCache(): KvCache;
   /** Frees the weights. */
   dispose(): void;
+}
+
+/** The parts an architecture defines; assembleModel() adds the rest. */
+export interface ModelParts {
+  config: ModelConfig;
+  parameterCount: number;
+  numLayers: number;
+  forwardWithCache: CausalLM['forwardWithCache'];
+  /** Frees the weights. */
+  dispose(): void;
+}
+
+/** A CausalLM from an architecture's cached forward: a full pass is a cached pass on a fresh cache. */
+export function assembleModel(parts: ModelParts): CausalLM {
+  const { config, parameterCount, numLayers, forwardWithCache, dispose } = parts;
+  return {
+    config,
+    parameterCount,
+    forwardWithCache,
+    forward(ids) {
+      const cache = new KvCache(numLayers);
+      try {
+        return forwardWithCache(ids, cache);
+      } finally {
+        cache.dispose();
+      }
+    },
+    createCache: () => new KvCache(numLayers),
+    dispose,
+  };
 }
