@@ -54,67 +54,61 @@ interface MechanismOptions {
   accountant: string;
 }
 
+/** The flags both `epsilon` and `noise` describe a DP-SGD run with. */
+function withMechanismOptions(command: Command): Command {
+  return command
+    .requiredOption(
+      '--sample-rate <q>',
+      'probability that an example (or customer) is in a batch, in (0, 1]',
+      sampleRate,
+    )
+    .requiredOption('--steps <n>', 'number of training steps', steps)
+    .requiredOption('--delta <d>', 'target δ, in (0, 1)', delta)
+    .option(
+      '--accountant <name>',
+      `privacy accountant: ${accountantNames().join(', ')}`,
+      accountantName,
+      'rdp',
+    );
+}
+
 export function registerPrivacy(program: Command): void {
   const privacy = program
     .command('privacy')
     .description('differential privacy: ε of a DP-SGD run, noise for a target ε, the privacy ledger');
 
-  privacy
-    .command('epsilon')
-    .description(
-      'print {"epsilon", "alpha", "accountant"} for N steps of the Poisson-subsampled Gaussian mechanism',
-    )
-    .requiredOption(
-      '--sample-rate <q>',
-      'probability that an example (or customer) is in a batch, in (0, 1]',
-      sampleRate,
-    )
-    .requiredOption('--noise-multiplier <sigma>', 'noise std over the clip norm, > 0', noiseMultiplier)
-    .requiredOption('--steps <n>', 'number of training steps', steps)
-    .requiredOption('--delta <d>', 'target δ, in (0, 1)', delta)
-    .option(
-      '--accountant <name>',
-      `privacy accountant: ${accountantNames().join(', ')}`,
-      accountantName,
-      'rdp',
-    )
-    .action((options: MechanismOptions & { noiseMultiplier: number }) => {
-      const accountant = createAccountant(options.accountant);
-      accountant.step(
-        { noiseMultiplier: options.noiseMultiplier, sampleRate: options.sampleRate },
-        options.steps,
-      );
-      const { epsilon, alpha } = accountant.getPrivacySpent(options.delta);
-      if (!Number.isFinite(epsilon)) throw new CliError('ε is unbounded for these parameters: add noise');
-      printLine({ epsilon, alpha, accountant: accountant.name });
-    });
+  withMechanismOptions(
+    privacy
+      .command('epsilon')
+      .description(
+        'print {"epsilon", "alpha", "accountant"} for N steps of the Poisson-subsampled Gaussian mechanism',
+      )
+      .requiredOption('--noise-multiplier <sigma>', 'noise std over the clip norm, > 0', noiseMultiplier),
+  ).action((options: MechanismOptions & { noiseMultiplier: number }) => {
+    const accountant = createAccountant(options.accountant);
+    accountant.step(
+      { noiseMultiplier: options.noiseMultiplier, sampleRate: options.sampleRate },
+      options.steps,
+    );
+    const { epsilon, alpha } = accountant.getPrivacySpent(options.delta);
+    if (!Number.isFinite(epsilon)) throw new CliError('ε is unbounded for these parameters: add noise');
+    printLine({ epsilon, alpha, accountant: accountant.name });
+  });
 
-  privacy
-    .command('noise')
-    .description(
-      'print {"noiseMultiplier", "epsilon"}: the smallest σ (within 1%) that keeps ε at or below a target',
-    )
-    .requiredOption('--target-epsilon <e>', 'the ε to stay within, > 0', targetEpsilon)
-    .requiredOption(
-      '--sample-rate <q>',
-      'probability that an example (or customer) is in a batch, in (0, 1]',
-      sampleRate,
-    )
-    .requiredOption('--steps <n>', 'number of training steps', steps)
-    .requiredOption('--delta <d>', 'target δ, in (0, 1)', delta)
-    .option(
-      '--accountant <name>',
-      `privacy accountant: ${accountantNames().join(', ')}`,
-      accountantName,
-      'rdp',
-    )
-    .action((options: MechanismOptions & { targetEpsilon: number }) => {
-      try {
-        printLine(noiseForTarget(options));
-      } catch (error) {
-        throw new CliError(error instanceof Error ? error.message : String(error));
-      }
-    });
+  withMechanismOptions(
+    privacy
+      .command('noise')
+      .description(
+        'print {"noiseMultiplier", "epsilon"}: the smallest σ (within 1%) that keeps ε at or below a target',
+      )
+      .requiredOption('--target-epsilon <e>', 'the ε to stay within, > 0', targetEpsilon),
+  ).action((options: MechanismOptions & { targetEpsilon: number }) => {
+    try {
+      printLine(noiseForTarget(options));
+    } catch (error) {
+      throw new CliError(error instanceof Error ? error.message : String(error));
+    }
+  });
 
   privacy
     .command('ledger')
