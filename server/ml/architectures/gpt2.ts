@@ -7,7 +7,7 @@ import type { ModelConfig } from '../config.js';
 import type { Checkpoint } from '../safetensors.js';
 import { causalAttention, checkIds } from './attention.js';
 import type { KvCache } from './kv-cache.js';
-import { assembleModel, type CausalLM } from './types.js';
+import { assembleModel, type CausalLM, type LinearDelta } from './types.js';
 import { WeightLoader } from './weights.js';
 
 interface Gpt2Layer {
@@ -39,7 +39,11 @@ function conv1d(x: tf.Tensor2D, [weight, bias]: [tf.Tensor2D, tf.Tensor1D]): tf.
   return tf.matMul(x, weight).add(bias);
 }
 
-export function createGpt2Model(config: ModelConfig, checkpoint: Checkpoint): CausalLM {
+export function createGpt2Model(
+  config: ModelConfig,
+  checkpoint: Checkpoint,
+  adapter?: LinearDelta,
+): CausalLM {
   const {
     hiddenSize: e,
     intermediateSize: inter,
@@ -87,15 +91,22 @@ export function createGpt2Model(config: ModelConfig, checkpoint: Checkpoint): Ca
     checkIds(ids, vocabSize, offset, contextLength);
     const t = ids.length;
     const logits = tf.tidy(() => {
+      const project = (module: string, x: tf.Tensor2D, weights: [tf.Tensor2D, tf.Tensor1D]) => {
+        const y = conv1d(x, weights);
+        const delta = adapter?.delta(module, x);
+        return delta ? (y.add(delta) as tf.Tensor2D) : y;
+      };
       const positions = tf.range(offset, offset + t, 1, 'int32');
       let x = tf.gather(wte, tf.tensor1d(ids, 'int32')).add(tf.gather(wpe, positions)) as tf.Tensor2D; // [T, E]
       for (const [i, layer] of layers.entries()) {
-        const qkv = conv1d(layerNorm(x, layer.ln1, config.normEps), layer.attn); // [T, 3E]
+        const p = `transformer.h.${i}`;
+        const qkv = project(`${p}.attn.c_attn`, layerNorm(x, layer.ln1, config.normEps), layer.attn); // [T, 3E]
         const toHeads = (part: tf.Tensor) => part.reshape([t, numHeads, headDim]) as tf.Tensor3D; // [T, E] -> [T, H, D]
         const [q, k, v] = tf.split(qkv, 3, -1).map(toHeads) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
         const [allK, allV] = cache.append(i, k, v);
-        x = x.add(conv1d(causalAttention(q, allK, allV, offset), layer.attnProj));
-        x = x.add(conv1d(geluNew(conv1d(layerNorm(x, layer.ln2, config.normEps), layer.fc)), layer.proj));
+        x = x.add(project(`${p}.attn.c_proj`, causalAttention(q, allK, allV, offset), layer.attnProj));
+        const hidden = geluNew(project(`${p}.mlp.c_fc`, layerNorm(x, layer.ln2, config.normEps), layer.fc));
+        x = x.add(project(`${p}.mlp.c_proj`, hidden, layer.proj));
       }
       return tf.matMul(layerNorm(x, lnF, config.normEps), wte, false, true) as tf.Tensor2D; // [T, vocab]
     });

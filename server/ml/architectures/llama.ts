@@ -7,7 +7,7 @@ import type { ModelConfig } from '../config.js';
 import type { Checkpoint } from '../safetensors.js';
 import { causalAttention, checkIds } from './attention.js';
 import type { KvCache } from './kv-cache.js';
-import { assembleModel, type CausalLM } from './types.js';
+import { assembleModel, type CausalLM, type LinearDelta } from './types.js';
 import { WeightLoader } from './weights.js';
 
 export interface LlamaOptions {
@@ -67,7 +67,12 @@ export function applyRope(x: tf.Tensor3D, cos: tf.Tensor3D, sin: tf.Tensor3D): t
   return x.mul(cos).add(rotated.mul(sin));
 }
 
-export function createLlama(config: ModelConfig, checkpoint: Checkpoint, options: LlamaOptions): CausalLM {
+export function createLlama(
+  config: ModelConfig,
+  checkpoint: Checkpoint,
+  options: LlamaOptions,
+  adapter?: LinearDelta,
+): CausalLM {
   const {
     hiddenSize: h,
     intermediateSize: inter,
@@ -119,19 +124,40 @@ export function createLlama(config: ModelConfig, checkpoint: Checkpoint, options
     checkIds(ids, vocabSize, offset, config.contextLength);
     const t = ids.length;
     const logits = tf.tidy(() => {
+      const project = (module: string, x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D) => {
+        const y = linear(x, weight, bias);
+        const delta = adapter?.delta(module, x);
+        return delta ? (y.add(delta) as tf.Tensor2D) : y;
+      };
       const [cos, sin] = ropeTables(offset, t, headDim, config.ropeTheta);
       let x = tf.gather(embed, tf.tensor1d(ids, 'int32')); // [T, hidden]
       for (const [i, layer] of layers.entries()) {
+        const attn = `model.layers.${i}.self_attn`;
+        const mlp = `model.layers.${i}.mlp`;
         const normed = rmsNorm(x, layer.inputNorm, config.normEps);
-        const q = applyRope(linear(normed, layer.q, layer.qBias).reshape([t, numHeads, headDim]), cos, sin); // [T, H * D] -> [T, H, D]
-        const k = applyRope(linear(normed, layer.k, layer.kBias).reshape([t, numKvHeads, headDim]), cos, sin); // [T, Hkv * D] -> [T, Hkv, D]
-        const v = linear(normed, layer.v, layer.vBias).reshape([t, numKvHeads, headDim]) as tf.Tensor3D; // [T, Hkv * D] -> [T, Hkv, D]
+        const q = applyRope(
+          project(`${attn}.q_proj`, normed, layer.q, layer.qBias).reshape([t, numHeads, headDim]),
+          cos,
+          sin,
+        ); // [T, H * D] -> [T, H, D]
+        const k = applyRope(
+          project(`${attn}.k_proj`, normed, layer.k, layer.kBias).reshape([t, numKvHeads, headDim]),
+          cos,
+          sin,
+        ); // [T, Hkv * D] -> [T, Hkv, D]
+        const v = project(`${attn}.v_proj`, normed, layer.v, layer.vBias).reshape([
+          t,
+          numKvHeads,
+          headDim,
+        ]) as tf.Tensor3D; // [T, Hkv * D] -> [T, Hkv, D]
         const [allK, allV] = cache.append(i, k, v);
-        x = x.add(linear(causalAttention(q, allK, allV, offset), layer.o));
+        x = x.add(project(`${attn}.o_proj`, causalAttention(q, allK, allV, offset), layer.o));
         const normed2 = rmsNorm(x, layer.postNorm, config.normEps);
-        const gate = linear(normed2, layer.gate); // [T, I]
-        const swiglu = gate.mul(gate.sigmoid()).mul(linear(normed2, layer.up)) as tf.Tensor2D; // silu(gate) * up
-        x = x.add(linear(swiglu, layer.down));
+        const gate = project(`${mlp}.gate_proj`, normed2, layer.gate); // [T, I]
+        const swiglu = gate
+          .mul(gate.sigmoid())
+          .mul(project(`${mlp}.up_proj`, normed2, layer.up)) as tf.Tensor2D; // silu(gate) * up
+        x = x.add(project(`${mlp}.down_proj`, swiglu, layer.down));
       }
       return linear(rmsNorm(x, finalNorm, config.normEps), lmHead); // [T, vocab]
     });
@@ -148,6 +174,10 @@ export function createLlama(config: ModelConfig, checkpoint: Checkpoint, options
   });
 }
 
-export function createLlamaModel(config: ModelConfig, checkpoint: Checkpoint): CausalLM {
-  return createLlama(config, checkpoint, { qkvBias: config.qkvBias });
+export function createLlamaModel(
+  config: ModelConfig,
+  checkpoint: Checkpoint,
+  adapter?: LinearDelta,
+): CausalLM {
+  return createLlama(config, checkpoint, { qkvBias: config.qkvBias }, adapter);
 }

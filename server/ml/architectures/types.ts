@@ -2,6 +2,16 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.js';
 import { KvCache } from './kv-cache.js';
 
+/**
+ * A term added to the output of a model's linear projections (a LoRA adapter), looked up by the
+ * projection's Hugging Face module name, e.g. "model.layers.0.self_attn.q_proj" or
+ * "transformer.h.0.attn.c_attn" (gpt2 always with the "transformer." prefix).
+ */
+export interface LinearDelta {
+  /** What to add to module `name`'s output for its input x [T, in], or undefined for nothing. */
+  delta(name: string, x: tf.Tensor2D): tf.Tensor2D | undefined;
+}
+
 /** A causal language model held as tfjs tensors. */
 export interface CausalLM {
   readonly config: ModelConfig;
