@@ -65,6 +65,20 @@ export const envShape = {
     .describe(
       'Seed the demo source, demo users and demo page data on first start. Default: on with the embedded database outside production.',
     ),
+  PARLEY_BASE_MODEL: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Base model directory (Hugging Face layout) datasets are rendered for and training starts from. Default: PARLEY_DATA_DIR/models/starter.',
+    ),
+  PARLEY_SYSTEM_PROMPT: z
+    .string()
+    .min(1)
+    .default('You are a helpful, friendly customer-service assistant.')
+    .describe(
+      "The system prompt every training example and live chat starts with: the company's name and tone.",
+    ),
   PARLEY_EMBEDDED_DB_PORT: port('a port')
     .default(0)
     .describe('Loopback port of the embedded database. 0 picks a free port.'),
@@ -86,7 +100,9 @@ export const envShape = {
 const envSchema = z.object(envShape);
 type RawEnv = z.infer<typeof envSchema>;
 
-export interface Env extends Omit<RawEnv, 'PARLEY_DEMO'> {
+export interface Env extends Omit<RawEnv, 'PARLEY_DEMO' | 'PARLEY_BASE_MODEL'> {
+  /** Absolute path of the base model directory. */
+  PARLEY_BASE_MODEL: string;
   /** Absolute path of PARLEY_DATA_DIR. */
   PARLEY_DATA_DIR: string;
   /** Resolved: explicit value, else on for the embedded database outside production. */
@@ -131,9 +147,13 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     );
   }
   const raw = parsed.data;
+  const dataDir = path.resolve(cwd, raw.PARLEY_DATA_DIR);
   return {
     ...raw,
-    PARLEY_DATA_DIR: path.resolve(cwd, raw.PARLEY_DATA_DIR),
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_BASE_MODEL: raw.PARLEY_BASE_MODEL
+      ? path.resolve(cwd, raw.PARLEY_BASE_MODEL)
+      : path.join(dataDir, 'models', 'starter'),
     PARLEY_DEMO: raw.PARLEY_DEMO ?? (raw.MONGODB_URI === undefined && raw.NODE_ENV !== 'production'),
   };
 }

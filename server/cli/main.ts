@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeEnv, EnvError } from '../env.js';
 import { registerAnonymize } from './anonymize.js';
+import { registerDataset } from './dataset.js';
 import { registerDbStatus } from './db-status.js';
 import { registerIngest } from './ingest.js';
 import { registerModel } from './model.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerAnonymize(program);
   registerSource(program);
   registerIngest(program);
+  registerDataset(program);
   registerPrivacy(program);
   registerModel(program);
   program.addHelpText(

@@ -12,12 +12,24 @@ export const datasetSchema = new Schema(
       channel: { type: String, default: null },
       minAgentTurns: { type: Number, default: 1 },
     },
+    /** How examples were rendered: the base model's chat template, context length and system prompt. */
+    render: {
+      baseModel: { type: String, default: null },
+      contextLength: { type: Number, default: null },
+      systemPrompt: { type: String, default: null },
+      validationPercent: { type: Number, default: 10 },
+    },
     stats: {
       conversations: { type: Number, default: 0 },
       examples: { type: Number, default: 0 },
       tokens: { type: Number, default: 0 },
+      /** Tokens the loss counts (agent replies, approved or corrected bot replies). */
+      targetTokens: { type: Number, default: 0 },
       trainConversations: { type: Number, default: 0 },
       validationConversations: { type: Number, default: 0 },
+      trainExamples: { type: Number, default: 0 },
+      validationExamples: { type: Number, default: 0 },
+      truncatedExamples: { type: Number, default: 0 },
     },
     piiReport: { type: Schema.Types.Mixed, default: {} },
     sourceWatermarks: { type: Schema.Types.Mixed, default: {} },
