@@ -1,0 +1,128 @@
+/**
+ * Exports a fine-tuned model as a full Hugging Face model directory: config.json, the weights
+ * (adapter merged) as safetensors in the base's dtype or another on request, the base's tokenizer
+ * and generation files, and parley.json recording where the model came from.
+ */
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { LoraAdapter } from './lora.js';
+import { mergeLoraWeights } from './lora-merge.js';
+import {
+  type Checkpoint,
+  DTYPES,
+  type Dtype,
+  type FloatTensor,
+  loadCheckpoint,
+  SINGLE_FILE,
+  TORCH_DTYPE,
+  writeSafetensors,
+  writeShardedCheckpoint,
+} from './safetensors.js';
+
+/** Files copied from the base directory when present. */
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+  'tokenizer.model',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+] as const;
+
+export const LINEAGE_FILE = 'parley.json';
+
+/** What parley.json records; written as given, so callers may add fields. */
+export interface Lineage {
+  baseModel: string;
+  dataSnapshot?: string;
+  hyperParameters?: Record<string, unknown>;
+  privacy?: { epsilon: number; delta: number };
+  metrics?: Record<string, number>;
+  [field: string]: unknown;
+}
+
+export interface ExportOptions {
+  /** The base model directory: config.json, weights, tokenizer files. */
+  baseDir: string;
+  /** Created if missing; must be empty. */
+  outDir: string;
+  /** Merged into the weights when given. */
+  adapter?: LoraAdapter;
+  /** Stored dtype; default the base's torch_dtype (or, without one, its dominant stored dtype). */
+  dtype?: Dtype;
+  /** Splits the weights into shards of at most this many bytes, with an index. */
+  maxShardBytes?: number;
+  lineage: Lineage;
+}
+
+export interface ExportResult {
+  dtype: Dtype;
+  tensorNames: string[];
+  copiedFiles: string[];
+}
+
+const DTYPE_BY_TORCH = Object.fromEntries(Object.entries(TORCH_DTYPE).map(([d, t]) => [t, d as Dtype]));
+
+function baseDtype(config: Record<string, unknown>, checkpoint: Checkpoint): Dtype {
+  const declared = DTYPE_BY_TORCH[String(config.torch_dtype)];
+  if (declared) return declared;
+  const counts = [...checkpoint.dtypes()].filter(([d]) => (DTYPES as readonly string[]).includes(d));
+  counts.sort((a, b) => b[1] - a[1]);
+  return (counts[0]?.[0] as Dtype | undefined) ?? 'F32';
+}
+
+async function checkOutDir(baseDir: string, outDir: string): Promise<void> {
+  if (path.resolve(baseDir) === path.resolve(outDir)) {
+    throw new Error(`export directory ${outDir} is the base model directory`);
+  }
+  await mkdir(outDir, { recursive: true });
+  const existing = await readdir(outDir);
+  if (existing.length > 0) throw new Error(`export directory ${outDir} is not empty (${existing[0]}, ...)`);
+}
+
+export async function exportModel(options: ExportOptions): Promise<ExportResult> {
+  const { baseDir, outDir, adapter, lineage } = options;
+  const config = JSON.parse(await readFile(path.join(baseDir, 'config.json'), 'utf-8')) as Record<
+    string,
+    unknown
+  >;
+  const checkpoint = await loadCheckpoint(baseDir);
+  await checkOutDir(baseDir, outDir);
+  const dtype = options.dtype ?? baseDtype(config, checkpoint);
+
+  let tensors: Record<string, FloatTensor>;
+  if (adapter) {
+    tensors = mergeLoraWeights(checkpoint, adapter);
+  } else {
+    tensors = {};
+    for (const [name, stored] of checkpoint.stored) {
+      if ((DTYPES as readonly string[]).includes(stored.dtype)) tensors[name] = checkpoint.get(name);
+    }
+  }
+  // transformers ties lm_head to the embeddings on load; a stored copy would only be dead weight.
+  const tied = config.model_type === 'gpt2' || config.tie_word_embeddings === true;
+  if (tied) delete tensors['lm_head.weight'];
+
+  await writeFile(
+    path.join(outDir, 'config.json'),
+    `${JSON.stringify({ ...config, torch_dtype: TORCH_DTYPE[dtype] }, null, 2)}\n`,
+  );
+  if (options.maxShardBytes !== undefined) {
+    await writeShardedCheckpoint(outDir, tensors, dtype, options.maxShardBytes);
+  } else {
+    await writeSafetensors(path.join(outDir, SINGLE_FILE), tensors, dtype);
+  }
+  const copiedFiles: string[] = [];
+  for (const file of TOKENIZER_FILES) {
+    try {
+      await copyFile(path.join(baseDir, file), path.join(outDir, file));
+      copiedFiles.push(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  await writeFile(path.join(outDir, LINEAGE_FILE), `${JSON.stringify(lineage, null, 2)}\n`);
+  return { dtype, tensorNames: Object.keys(tensors), copiedFiles };
+}
