@@ -2,8 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../server/ml/architectures/registry.js';
+import { generate } from '../../server/ml/generate.js';
 import { loadCheckpoint } from '../../server/ml/safetensors.js';
 import { writeTinyCheckpoint } from '../../server/ml/testing/tiny-checkpoint.js';
+import { writeTinyTokenizer } from '../../server/ml/testing/tiny-tokenizer.js';
+import { ChatTokenizer } from '../../server/ml/tokenizer.js';
 import { runCli } from '../support/cli.js';
 import { referenceGpt2Logits } from '../unit/server/ml/reference/gpt2.js';
 import { referenceLlamaLogits } from '../unit/server/ml/reference/llama.js';
@@ -21,6 +25,7 @@ beforeAll(async () => {
     tieWordEmbeddings: true,
     seed: 5,
   });
+  await writeTinyTokenizer(llama());
   await writeTinyCheckpoint(gpt2(), { architecture: 'gpt2', dtype: 'F16', seed: 6, maxShardBytes: 20_000 });
   await writeTinyCheckpoint(path.join(root, 'mistral'), { architecture: 'llama' });
   const config = path.join(root, 'mistral', 'config.json');
@@ -121,5 +126,93 @@ describe('parley model', () => {
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(message);
+  });
+
+  describe('generate', () => {
+    const PROMPT = 'hello my order is late';
+    const generateArgs = (...extra: string[]) => [
+      'model',
+      'generate',
+      '--model',
+      llama(),
+      '--prompt',
+      PROMPT,
+      ...extra,
+    ];
+    // Every CLI start costs seconds: the greedy run is shared.
+    let greedyRun: Promise<{ text: string; tokens: number[]; finishReason: string }> | undefined;
+    const greedy = () => {
+      greedyRun ??= json(generateArgs('--max-new-tokens', '12'));
+      return greedyRun;
+    };
+
+    it.concurrent('prints the same greedy text, tokens and finish reason as generate() with the directory tokenizer', async () => {
+      const printed = await greedy();
+      const tokenizer = await ChatTokenizer.load(llama());
+      const { model } = await loadModel(llama());
+      try {
+        const expected = await generate(model, tokenizer, tokenizer.encode(PROMPT), {
+          maxNewTokens: 12,
+          temperature: 0,
+          eosTokenIds: [tokenizer.eosTokenId!],
+        });
+        expect(printed).toEqual(expected);
+        expect(printed.text.length).toBeGreaterThan(0);
+      } finally {
+        model.dispose();
+      }
+    });
+
+    it.concurrent('streams the text of a seed to stdout with a newline, and another seed samples other text', async () => {
+      const args = (seed: string) =>
+        generateArgs('--temperature', '3', '--seed', seed, '--max-new-tokens', '24');
+      const [streamed, printed, other] = await Promise.all([
+        runCli([...args('8'), '--stream'], env),
+        json(args('8')),
+        json(args('9')),
+      ]);
+      expect(streamed.stderr).toBe('');
+      expect(streamed.code).toBe(0);
+      expect(printed.text.length).toBeGreaterThan(0);
+      expect(streamed.stdout).toBe(`${printed.text}\n`);
+      expect(other.tokens).not.toEqual(printed.tokens);
+    });
+
+    it.concurrent('stops before a --stop text', async () => {
+      const full = await greedy();
+      const stop = full.text.split(' ')[2]!;
+      const stopped = await json(generateArgs('--max-new-tokens', '12', '--stop', 'never', '--stop', stop));
+      expect(stopped.finishReason).toBe('stop');
+      expect(stopped.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
+      expect(full.tokens.slice(0, stopped.tokens.length)).toEqual(stopped.tokens);
+    });
+
+    it.concurrent.each([
+      [
+        'a directory without a tokenizer',
+        () => ['model', 'generate', '--model', gpt2(), '--prompt', 'hi'],
+        /has no tokenizer\.json/,
+      ],
+      [
+        'a negative temperature',
+        () => generateArgs('--temperature', '-1'),
+        /expected a temperature >= 0, got "-1"/,
+      ],
+      [
+        'a fractional seed',
+        () => generateArgs('--seed', '1.5'),
+        /expected a non-negative integer, got "1\.5"/,
+      ],
+      [
+        'a prompt past the context',
+        () => ['model', 'generate', '--model', llama(), '--prompt', 'hi '.repeat(65)],
+        /65 tokens exceed the context length 64/,
+      ],
+    ])('generate fails on stderr with a non-zero exit for %s', async (_, args, message) => {
+      const result = await runCli(args(), env);
+      expect(result.code).not.toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(message);
+    });
   });
 });
