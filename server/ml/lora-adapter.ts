@@ -8,13 +8,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { ModelConfig } from './config.js';
-import { LoraAdapter, type LoraSettings } from './lora.js';
+import type { CausalLM } from './architectures/types.js';
+import { type ModelConfig, readModelConfig } from './config.js';
+import { createLoraModel, LoraAdapter, type LoraSettings } from './lora.js';
 import { ALL_LINEAR, expandTargets, selectModules } from './lora-modules.js';
 import {
   checkShape,
   decodeToFloat32,
   type FloatTensor,
+  loadCheckpoint,
   parseSafetensors,
   SafetensorsError,
   writeSafetensors,
@@ -175,4 +177,33 @@ export async function loadAdapter(dir: string, config: ModelConfig): Promise<Loa
     );
   }
   return { adapter, baseModelNameOrPath: c.base_model_name_or_path ?? undefined };
+}
+
+export interface AdaptedModel {
+  model: CausalLM;
+  adapter: LoraAdapter;
+  /** Frees the model's weights and the adapter. */
+  dispose(): void;
+}
+
+/** The base model of `baseDir` with the PEFT adapter of `adapterDir` attached (not merged). */
+export async function loadModelWithAdapter(baseDir: string, adapterDir: string): Promise<AdaptedModel> {
+  const config = await readModelConfig(baseDir);
+  const checkpoint = await loadCheckpoint(baseDir);
+  const { adapter } = await loadAdapter(adapterDir, config);
+  let model: CausalLM;
+  try {
+    model = createLoraModel(config, checkpoint, adapter);
+  } catch (error) {
+    adapter.dispose();
+    throw error;
+  }
+  return {
+    model,
+    adapter,
+    dispose() {
+      model.dispose();
+      adapter.dispose();
+    },
+  };
 }

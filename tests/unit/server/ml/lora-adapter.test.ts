@@ -9,6 +9,7 @@ import {
   ADAPTER_CONFIG,
   ADAPTER_WEIGHTS,
   loadAdapter,
+  loadModelWithAdapter,
   saveAdapter,
 } from '../../../../server/ml/lora-adapter.js';
 import {
@@ -144,6 +145,18 @@ describe('PEFT adapter save and load', () => {
       expect(tf.memory().numTensors).toBe(before);
     },
   );
+
+  it('loadModelWithAdapter gives the logits of the adapter it was saved from, and frees everything on dispose', async () => {
+    const base = await tinyBaseDir('qwen2');
+    const { dir, logits } = await savedAdapter(base, { targetModules: ['o_proj', 'gate_proj'], r: 3 });
+    const before = tf.memory().numTensors;
+    const adapted = await loadModelWithAdapter(base, dir);
+    const actual = adapted.model.forward(IDS);
+    expect(actual.arraySync()).toEqual(logits);
+    actual.dispose();
+    adapted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 
   it('target_modules lists the expanded names, so that PEFT sees what all-linear resolved to', async () => {
     const base = await tinyBaseDir('gpt2');

@@ -171,6 +171,36 @@ describe('LoRA forward', () => {
     },
   );
 
+  it.each<[Architecture, number[]]>([
+    ['llama', [3, 1, 1, 3]],
+    ['gpt2', [1, 1, 1, 1, 1, 1, 1, 1]],
+  ])(
+    '%s: decoding chunks %j through the KV cache with an adapter equals the full pass',
+    async (architecture, chunks) => {
+      const base = await tinyBase({ architecture });
+      await noLeaks(() => {
+        const adapter = LoraAdapter.create(base.config, { targetModules: 'all-linear', seed: 3 });
+        const model = createLoraModel(base.config, base.checkpoint, adapter);
+        try {
+          randomizeB(adapter);
+          const full = rows(model.forward(IDS));
+          const cache = model.createCache();
+          const stepped: number[][] = [];
+          let at = 0;
+          for (const size of chunks) {
+            stepped.push(...rows(model.forwardWithCache(IDS.slice(at, at + size), cache)));
+            at += size;
+          }
+          cache.dispose();
+          expect(maxAbsDiff(stepped, full)).toBeLessThan(1e-5);
+        } finally {
+          model.dispose();
+          adapter.dispose();
+        }
+      });
+    },
+  );
+
   it('an untargeted module gets no delta', async () => {
     const base = await tinyBase({ architecture: 'llama' });
     await noLeaks(() => {
