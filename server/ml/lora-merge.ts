@@ -2,7 +2,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoraAdapter } from './lora.js';
 import { weightName } from './lora-modules.js';
-import { Checkpoint, DTYPES, encodeFromFloat32, type FloatTensor, type StoredTensor } from './safetensors.js';
+import {
+  Checkpoint,
+  checkShape,
+  DTYPES,
+  encodeFromFloat32,
+  type FloatTensor,
+  type StoredTensor,
+} from './safetensors.js';
 
 /**
  * Every float tensor of `checkpoint` as float32, the adapted projections with their LoRA term folded
@@ -18,6 +25,11 @@ export function mergeLoraWeights(checkpoint: Checkpoint, adapter: LoraAdapter): 
     const name = weightName(module, module.name.startsWith('transformer.') ? hasPrefix : true);
     const base = tensors[name];
     if (!base) throw new Error(`${checkpoint.source} has no tensor ${name} to merge the adapter into`);
+    checkShape(
+      name,
+      base.shape,
+      module.fanInFanOut ? [module.inDim, module.outDim] : [module.outDim, module.inDim],
+    );
     const data = tf.tidy(() => {
       const delta = tf.matMul(b, a).mul(adapter.scaling); // [out, in]
       const w = tf.tensor(base.data, base.shape);

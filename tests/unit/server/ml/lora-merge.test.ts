@@ -145,4 +145,27 @@ describe('merging a LoRA adapter into the base weights', () => {
     );
     adapter.dispose();
   });
+
+  it.each<[string, TinyCheckpointOptions, TinyCheckpointOptions, RegExp]>([
+    [
+      'a base of other dimensions',
+      { architecture: 'llama', hiddenSize: 16 },
+      { architecture: 'llama' },
+      /q_proj\.weight has shape \[32, 32\], expected \[16, 16\]/,
+    ],
+    [
+      'a base without the adapted projection',
+      { architecture: 'gpt2', numLayers: 3 },
+      { architecture: 'gpt2' },
+      /has no tensor transformer\.h\.2\.attn\.c_attn\.weight/,
+    ],
+  ])('merging into %s fails clearly and leaves no tensor behind', async (_, adapterBase, target, message) => {
+    const { config } = await tinyBase(adapterBase);
+    const { checkpoint } = await tinyBase(target);
+    const adapter = LoraAdapter.create(config);
+    const before = tf.memory().numTensors;
+    expect(() => mergeLoraWeights(checkpoint, adapter)).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+    adapter.dispose();
+  });
 });

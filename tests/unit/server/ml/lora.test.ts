@@ -234,6 +234,23 @@ describe('LoRA initialisation and parameters', () => {
     });
   });
 
+  it.each<[number, number, boolean]>([
+    [7, 7, true],
+    [7, 8, false],
+  ])('A from seed %d equals A from seed %d: %s', async (s1, s2, same) => {
+    const base = await tinyBase({ architecture: 'gpt2' });
+    await noLeaks(() => {
+      const first = LoraAdapter.create(base.config, { seed: s1 });
+      const second = LoraAdapter.create(base.config, { seed: s2 });
+      const equal = first.pairs.every((p, i) =>
+        tf.tidy(() => p.a.equal(second.pairs[i]!.a).all().dataSync()[0] === 1),
+      );
+      expect(equal).toBe(same);
+      first.dispose();
+      second.dispose();
+    });
+  });
+
   it('the LoRA variables are the only trainable parameters and B gets a nonzero gradient', async () => {
     const base = await tinyBase({ architecture: 'qwen2' });
     await noLeaks(() => {
