@@ -3,7 +3,7 @@
  * (adapter merged) as safetensors in the base's dtype or another on request, the base's tokenizer
  * and generation files, and parley.json recording where the model came from.
  */
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoraAdapter } from './lora.js';
 import { mergeLoraWeights } from './lora-merge.js';
@@ -77,8 +77,13 @@ async function checkOutDir(baseDir: string, outDir: string): Promise<void> {
   if (path.resolve(baseDir) === path.resolve(outDir)) {
     throw new Error(`export directory ${outDir} is the base model directory`);
   }
-  await mkdir(outDir, { recursive: true });
-  const existing = await readdir(outDir);
+  let existing: string[];
+  try {
+    existing = await readdir(outDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
   if (existing.length > 0) throw new Error(`export directory ${outDir} is not empty (${existing[0]}, ...)`);
 }
 
@@ -105,24 +110,37 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
   const tied = config.model_type === 'gpt2' || config.tie_word_embeddings === true;
   if (tied) delete tensors['lm_head.weight'];
 
-  await writeFile(
-    path.join(outDir, 'config.json'),
-    `${JSON.stringify({ ...config, torch_dtype: TORCH_DTYPE[dtype] }, null, 2)}\n`,
-  );
-  if (options.maxShardBytes !== undefined) {
-    await writeShardedCheckpoint(outDir, tensors, dtype, options.maxShardBytes);
-  } else {
-    await writeSafetensors(path.join(outDir, SINGLE_FILE), tensors, dtype);
-  }
+  // Written beside outDir and renamed into place, so that a failed export leaves no half-written model.
+  await mkdir(path.dirname(path.resolve(outDir)), { recursive: true });
+  const stage = await mkdtemp(path.join(path.dirname(path.resolve(outDir)), '.parley-export-'));
   const copiedFiles: string[] = [];
-  for (const file of TOKENIZER_FILES) {
-    try {
-      await copyFile(path.join(baseDir, file), path.join(outDir, file));
-      copiedFiles.push(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  try {
+    await writeFile(
+      path.join(stage, 'config.json'),
+      `${JSON.stringify({ ...config, torch_dtype: TORCH_DTYPE[dtype] }, null, 2)}\n`,
+    );
+    if (options.maxShardBytes !== undefined) {
+      await writeShardedCheckpoint(stage, tensors, dtype, options.maxShardBytes);
+    } else {
+      await writeSafetensors(path.join(stage, SINGLE_FILE), tensors, dtype);
     }
+    for (const file of TOKENIZER_FILES) {
+      try {
+        await copyFile(path.join(baseDir, file), path.join(stage, file));
+        copiedFiles.push(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    await writeFile(path.join(stage, LINEAGE_FILE), `${JSON.stringify(lineage, null, 2)}\n`);
+    // checkOutDir found it missing or empty; rmdir removes only an empty directory.
+    await rmdir(outDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    await rename(stage, outDir);
+  } catch (error) {
+    await rm(stage, { recursive: true, force: true });
+    throw error;
   }
-  await writeFile(path.join(outDir, LINEAGE_FILE), `${JSON.stringify(lineage, null, 2)}\n`);
   return { dtype, tensorNames: Object.keys(tensors), copiedFiles };
 }

@@ -260,4 +260,21 @@ describe('exporting a model directory', () => {
     await expect(exportModel({ baseDir: base, outDir: out, lineage: LINEAGE })).rejects.toThrow(message);
     expect(await readdir(out)).toEqual(before);
   });
+
+  it('a failed export leaves neither the target directory nor a staging directory behind', async () => {
+    const base = await tinyBase({ architecture: 'llama' });
+    await mkdir(path.join(base, 'tokenizer.json')); // copying a directory as a file fails midway
+    const parent = fresh();
+    await mkdir(parent);
+    const out = path.join(parent, 'model');
+    await expect(exportModel({ baseDir: base, outDir: out, lineage: LINEAGE })).rejects.toThrow();
+    expect(await readdir(parent)).toEqual([]);
+  });
+
+  it('exports into a nested directory that does not exist yet', async () => {
+    const base = await tinyBase({ architecture: 'gpt2' });
+    const out = path.join(fresh(), 'runs', 'r1');
+    await exportModel({ baseDir: base, outDir: out, lineage: LINEAGE });
+    expect(await logitsOf(out)).toEqual(await logitsOf(base));
+  });
 });

@@ -260,6 +260,8 @@ describe('LoRA initialisation and parameters', () => {
       try {
         const trainable = Object.values(tf.engine().registeredVariables).filter((v) => v.trainable);
         expect(Object.keys(tf.engine().registeredVariables).length - variablesBefore).toBe(2 * 7 * 2);
+        // r (in + out) per module: q, o 2·64; k, v 2·48; gate, up, down 2·96; two layers.
+        expect(adapter.parameterCount).toBe(2 * (2 * 128 + 2 * 96 + 3 * 192));
         expect(new Set(adapter.variables)).toEqual(
           new Set(trainable.filter((v) => adapter.variables.includes(v))),
         );
