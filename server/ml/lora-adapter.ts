@@ -105,6 +105,17 @@ const adapterConfigSchema = z.object({
   layers_to_transform: z.null({ error: 'layers_to_transform is not supported' }).nullish(),
   rank_pattern: emptyRecord,
   alpha_pattern: emptyRecord,
+  // Newer PEFT fields that would change what the adapter computes or which modules it covers.
+  lora_bias: z.literal(false, { error: 'a bias on lora_B is not supported' }).default(false),
+  use_qalora: z.literal(false, { error: 'QALoRA is not supported' }).default(false),
+  exclude_modules: z
+    .union([z.null(), z.array(z.string()).length(0)], { error: 'exclude_modules is not supported' })
+    .nullish(),
+  layer_replication: z.null({ error: 'layer_replication is not supported' }).nullish(),
+  target_parameters: z
+    .union([z.null(), z.array(z.string()).length(0)], { error: 'target_parameters is not supported' })
+    .nullish(),
+  trainable_token_indices: z.null({ error: 'trainable_token_indices is not supported' }).nullish(),
 });
 
 export interface LoadedAdapter {

@@ -158,6 +158,54 @@ describe('PEFT adapter save and load', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('loads a config with every field PEFT 0.19 writes (those it does not use at their defaults)', async () => {
+    const base = await tinyBaseDir('llama');
+    const { dir, logits } = await savedAdapter(base, { r: 2, alpha: 4 });
+    const peft019 = {
+      alpha_pattern: {},
+      auto_mapping: null,
+      base_model_name_or_path: 'org/tiny-base',
+      bias: 'none',
+      corda_config: null,
+      ensure_weight_tying: false,
+      eva_config: null,
+      exclude_modules: null,
+      fan_in_fan_out: false,
+      inference_mode: true,
+      init_lora_weights: true,
+      layer_replication: null,
+      layers_pattern: null,
+      layers_to_transform: null,
+      loftq_config: {},
+      lora_alpha: 4,
+      lora_bias: false,
+      lora_dropout: 0.05,
+      megatron_config: null,
+      megatron_core: 'megatron.core',
+      modules_to_save: null,
+      peft_type: 'LORA',
+      peft_version: '0.19.1',
+      qalora_group_size: 16,
+      r: 2,
+      rank_pattern: {},
+      revision: null,
+      target_modules: ['v_proj', 'q_proj'],
+      target_parameters: null,
+      task_type: 'CAUSAL_LM',
+      trainable_token_indices: null,
+      use_dora: false,
+      use_qalora: false,
+      use_rslora: false,
+    };
+    await writeFile(path.join(dir, ADAPTER_CONFIG), JSON.stringify(peft019, null, 2));
+    const before = tf.memory().numTensors;
+    const { adapter } = await loadAdapter(dir, await readModelConfig(base));
+    expect(adapter.settings).toMatchObject({ r: 2, alpha: 4, dropout: 0.05 });
+    expect(await logitsWith(base, adapter)).toEqual(logits);
+    adapter.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('target_modules lists the expanded names, so that PEFT sees what all-linear resolved to', async () => {
     const base = await tinyBaseDir('gpt2');
     const { dir } = await savedAdapter(base, { targetModules: 'all-linear' });
@@ -193,6 +241,14 @@ describe('PEFT adapter save and load', () => {
     ['a trained bias', (c) => (c.bias = 'all'), /only bias "none"/],
     ['a rank pattern', (c) => (c.rank_pattern = { q_proj: 4 }), /rank or alpha patterns/],
     ['a regex target', (c) => (c.target_modules = '.*q_proj'), /regular expressions are not supported/],
+    ['a bias on lora_B', (c) => (c.lora_bias = true), /a bias on lora_B is not supported/],
+    [
+      'excluded modules',
+      (c) => (c.exclude_modules = ['layers.0.self_attn.q_proj']),
+      /exclude_modules is not supported/,
+    ],
+    ['layer replication', (c) => (c.layer_replication = [[0, 2]]), /layer_replication is not supported/],
+    ['QALoRA', (c) => (c.use_qalora = true), /QALoRA is not supported/],
     ['a target the model lacks', (c) => (c.target_modules = ['c_attn']), /"c_attn" matches no linear module/],
     [
       'a missing tensor',
