@@ -104,7 +104,7 @@ describe('dataset snapshots', () => {
       systemPrompt: 'you are helpful',
     });
     // The watermark of the last ingested message: ticket T29's fourth message.
-    expect((dataset.sourceWatermarks as Record<string, { ts: Date }>).shop.ts).toEqual(
+    expect((dataset.sourceWatermarks as Record<string, { ts: Date }>).shop?.ts).toEqual(
       new Date(day(30).getTime() + 3000),
     );
 
