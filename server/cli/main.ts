@@ -11,6 +11,7 @@ import { registerPrivacy } from './privacy.js';
 import { registerSeed } from './seed.js';
 import { registerServe } from './serve.js';
 import { registerSource } from './source.js';
+import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command('parley')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerSource(program);
   registerIngest(program);
   registerDataset(program);
+  registerTrain(program);
   registerPrivacy(program);
   registerModel(program);
   program.addHelpText(

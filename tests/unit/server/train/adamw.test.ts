@@ -41,7 +41,8 @@ describe('AdamW', () => {
       grad.dispose();
     }
     const expected = referenceAdamW(initial, grads, 0.01, 0.1);
-    Array.from(variable.dataSync()).forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 5));
+    for (const [i, value] of Array.from(variable.dataSync()).entries())
+      expect(value).toBeCloseTo(expected[i]!, 5);
     optimizer.dispose();
     variable.dispose();
     expect(tf.memory().numTensors).toBe(start);

@@ -1,0 +1,98 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { openDatabase } from '../db/open.js';
+import { loadEnv } from '../env.js';
+import { useBackend } from '../ml/backend.js';
+import { runTrainingJob } from '../train/job.js';
+import { CliError, printJson, say } from './output.js';
+import { positiveInteger } from './seed.js';
+
+function positiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (!(Number.isFinite(parsed) && parsed > 0)) throw new InvalidArgumentError('expected a positive number');
+  return parsed;
+}
+
+interface TrainFlags {
+  dataset: string;
+  base?: string;
+  loraRank: number;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  maxGradNorm: number;
+  seed: number;
+  evalEvery?: number;
+  dp?: boolean;
+  json?: boolean;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description(
+      'fine-tune the base model on a dataset with LoRA; registers the result as a candidate model version',
+    )
+    .requiredOption('--dataset <id>', 'a dataset built with `parley dataset build`')
+    .option('--base <dir>', "base model directory (default: the dataset's)")
+    .option('--lora-rank <r>', 'LoRA rank', positiveInteger, 8)
+    .option('--epochs <n>', 'passes over the training split', positiveInteger, 3)
+    .option('--lr <rate>', 'peak learning rate', positiveNumber, 2e-4)
+    .option('--batch-size <n>', 'examples per step', positiveInteger, 8)
+    .option('--max-grad-norm <c>', 'clip the global gradient norm to this', positiveNumber, 1)
+    .option('--eval-every <n>', 'validation loss every N steps', positiveInteger)
+    .option('--seed <n>', 'seed for the adapter, batches and dropout', positiveInteger, 1)
+    .option('--dp', 'differentially-private training (DP-SGD)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (flags: TrainFlags) => {
+      if (flags.dp) {
+        throw new CliError(
+          '--dp training is not wired into the trainer yet; the DP-SGD parts are in server/privacy/dp.',
+        );
+      }
+      const env = loadEnv();
+      const backend = await useBackend(env.TFJS_BACKEND);
+      const db = await openDatabase(env, { shareRunning: true });
+      const controller = new AbortController();
+      const cancel = () => controller.abort();
+      process.once('SIGINT', cancel);
+      let lastLine = 0;
+      try {
+        say(`training on the ${backend} backend`);
+        const result = await runTrainingJob(
+          { models: db.models, dataDir: env.PARLEY_DATA_DIR },
+          {
+            datasetId: flags.dataset,
+            base: flags.base,
+            loraRank: flags.loraRank,
+            epochs: flags.epochs,
+            learningRate: flags.lr,
+            batchSize: flags.batchSize,
+            maxGradNorm: flags.maxGradNorm,
+            evalEvery: flags.evalEvery,
+            seed: flags.seed,
+          },
+          {
+            signal: controller.signal,
+            onStep: (m) => {
+              if (Date.now() - lastLine < 2000 && m.step !== m.totalSteps) return;
+              lastLine = Date.now();
+              say(
+                `train: step ${m.step}/${m.totalSteps} epoch ${m.epoch + 1} loss ${m.loss.toFixed(4)} ` +
+                  `lr ${m.learningRate.toExponential(2)} ${Math.round(m.tokensPerSecond)} tokens/s ETA ${Math.ceil(m.etaSeconds)}s`,
+              );
+            },
+          },
+        );
+        if (flags.json) printJson(result);
+        else
+          process.stdout.write(
+            `Training ${result.status}: ${result.metrics.steps} steps, train loss ${result.metrics.trainLoss.toFixed(4)}` +
+              `${result.metrics.validationLoss === null ? '' : `, validation loss ${result.metrics.validationLoss.toFixed(4)}`}` +
+              `${result.version ? `; model ${result.version} in ${result.modelDir}` : ''}\n`,
+          );
+      } finally {
+        process.off('SIGINT', cancel);
+        await db.close();
+      }
+    });
+}

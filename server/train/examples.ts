@@ -1,0 +1,19 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { TrainExample } from './trainer.js';
+
+/** A dataset split's examples, as `parley dataset build` wrote them. */
+export async function readExamples(
+  datasetDir: string,
+  split: 'train' | 'validation',
+): Promise<TrainExample[]> {
+  const examples: TrainExample[] = [];
+  const lines = createInterface({ input: createReadStream(path.join(datasetDir, `${split}.jsonl`)) });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const { ids, targets } = JSON.parse(line) as { ids: number[]; targets: [number, number][] };
+    examples.push({ ids, targets: targets.map(([start, end]) => ({ start, end })) });
+  }
+  return examples;
+}

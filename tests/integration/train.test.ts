@@ -1,0 +1,185 @@
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDataset } from '../../server/datasets/build.js';
+import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
+import { inThreadAnonymizer } from '../../server/ingest/batch-anonymizer.js';
+import { loadMapping } from '../../server/ingest/mappings/index.js';
+import { runIngestion } from '../../server/ingest/run.js';
+import { addSource } from '../../server/ingest/sources.js';
+import { loadModel } from '../../server/ml/architectures/registry.js';
+import { writeTinyCheckpoint } from '../../server/ml/testing/tiny-checkpoint.js';
+import { CHATML_TEMPLATE, writeTinyTokenizer } from '../../server/ml/testing/tiny-tokenizer.js';
+import { ChatTokenizer } from '../../server/ml/tokenizer.js';
+import { createAnonymizer } from '../../server/privacy/pii/index.js';
+import { runTrainingJob } from '../../server/train/job.js';
+import { runCli } from '../support/cli.js';
+import { tempDataDir } from '../support/env.js';
+import { startTestMongo, type TestMongo } from '../support/mongo.js';
+import { rawTicket } from '../support/support-logs.js';
+
+const hashKey = Buffer.alloc(32, 5);
+
+describe('LoRA fine-tuning jobs', () => {
+  let mongo: TestMongo;
+  let connection: Connection;
+  let models: Models;
+  let data: { dir: string; cleanup: () => Promise<void> };
+  let base: string;
+  let datasetId: string;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    mongo = await startTestMongo();
+    connection = await mongo.connect();
+    models = bindModels(connection);
+    await ensureIndexes(models);
+    data = await tempDataDir();
+    base = path.join(data.dir, 'base');
+    await writeTinyCheckpoint(base, { architecture: 'llama', contextLength: 64, seed: 3 });
+    await writeTinyTokenizer(base, { chatTemplate: CHATML_TEMPLATE });
+
+    const sourceDb = (await mongo.connect()).db!;
+    const logs = sourceDb.collection('support_messages');
+    await logs.insertMany(
+      Array.from({ length: 16 }, (_, i) =>
+        rawTicket(
+          `T${i}`,
+          ['where is my order', 'sorry for the delay it will arrive tomorrow'],
+          new Date(Date.UTC(2024, 0, 1 + i)),
+        ),
+      ).flat(),
+    );
+    await addSource(models, {
+      name: 'shop',
+      kind: 'mongodb',
+      uri: mongo.uri,
+      database: sourceDb.databaseName,
+      collectionName: logs.collectionName,
+      mapping: await loadMapping('demo-support-messages'),
+    });
+    await runIngestion(
+      { models, connection, anonymizer: inThreadAnonymizer(createAnonymizer({ hashKey })), hashKey },
+      'shop',
+    );
+    const dataset = await buildDataset(
+      { models, dataDir: data.dir },
+      { sources: ['shop'] },
+      {
+        tokenizer: await ChatTokenizer.load(base),
+        baseModel: base,
+        contextLength: 64,
+        systemPrompt: null,
+        validationPercent: 25,
+      },
+    );
+    datasetId = dataset._id.toHexString();
+  });
+  afterAll(async () => {
+    await mongo.stop();
+    await data.cleanup();
+  });
+
+  it('learns the agents’ replies and registers a merged model version with its lineage', async () => {
+    const start = tf.memory().numTensors;
+    const losses: number[] = [];
+    const result = await runTrainingJob(
+      { models, dataDir: data.dir },
+      { datasetId, loraRank: 4, epochs: 6, learningRate: 0.05, batchSize: 4, seed: 1 },
+      { onStep: (m) => losses.push(m.loss) },
+    );
+    expect(tf.memory().numTensors).toBe(start);
+    expect(result.status).toBe('succeeded');
+    expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! * 0.6);
+    expect(result.metrics.validationLoss!).toBeLessThan(losses[0]!);
+
+    for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'parley.json'])
+      await access(path.join(result.modelDir!, file));
+    await access(path.join(result.adapterDir, 'adapter_config.json'));
+    const lineage = JSON.parse(await readFile(path.join(result.modelDir!, 'parley.json'), 'utf8'));
+    expect(lineage).toMatchObject({
+      baseModel: base,
+      dataSnapshot: datasetId,
+      hyperParameters: { loraRank: 4 },
+    });
+
+    const version = await models.ModelVersion.findOne({ version: result.version }).lean();
+    expect(version).toMatchObject({
+      status: 'candidate',
+      artifactPath: result.modelDir,
+      architecture: 'llama',
+    });
+    const job = await models.TrainingJob.findById(result.jobId).lean();
+    expect(job).toMatchObject({ status: 'succeeded', mode: 'lora' });
+    expect(job?.outputModelVersionId?.equals(version!._id)).toBe(true);
+
+    // The exported model predicts the agent's reply better than the base does.
+    const [trained, original] = await Promise.all([loadModel(result.modelDir!), loadModel(base)]);
+    const tokenizer = await ChatTokenizer.load(base);
+    const ids = tokenizer.encodeChat([
+      { role: 'user', content: 'where is my order' },
+      { role: 'assistant', content: 'sorry for the delay it will arrive tomorrow' },
+    ]);
+    const nll = (logits: tf.Tensor2D) =>
+      tf.tidy(() => {
+        const logProbs = tf.logSoftmax(logits.slice([0, 0], [ids.length - 1, -1]));
+        return -tf.sum(tf.mul(logProbs, tf.oneHot(ids.slice(1), logits.shape[1]))).dataSync()[0]!;
+      });
+    const trainedLogits = trained.model.forward(ids);
+    const originalLogits = original.model.forward(ids);
+    expect(nll(trainedLogits)).toBeLessThan(nll(originalLogits));
+    tf.dispose([trainedLogits, originalLogits]);
+    trained.model.dispose();
+    original.model.dispose();
+  });
+
+  it('stops cleanly when cancelled, saving the adapter but registering no version', async () => {
+    const controller = new AbortController();
+    const before = await models.ModelVersion.countDocuments();
+    const result = await runTrainingJob(
+      { models, dataDir: data.dir },
+      { datasetId, loraRank: 2, epochs: 5, learningRate: 0.01, batchSize: 2, seed: 2 },
+      { signal: controller.signal, onStep: (m) => m.step === 2 && controller.abort() },
+    );
+    expect(result).toMatchObject({ status: 'cancelled', version: null });
+    expect(result.metrics.steps).toBe(2);
+    await access(path.join(result.adapterDir, 'adapter_model.safetensors'));
+    expect(await models.ModelVersion.countDocuments()).toBe(before);
+    expect((await models.TrainingJob.findById(result.jobId).lean())?.status).toBe('cancelled');
+  });
+
+  it.each([
+    ['an unknown dataset', '0123456789abcdef01234567', /No dataset/],
+    ['something that is not an id', 'nope', /No dataset/],
+  ])('refuses %s', async (_what, id, message) => {
+    await expect(
+      runTrainingJob(
+        { models, dataDir: data.dir },
+        { datasetId: id, loraRank: 2, epochs: 1, learningRate: 0.01, batchSize: 2, seed: 1 },
+      ),
+    ).rejects.toThrow(message);
+  });
+
+  it('trains from the CLI and prints the new version as JSON', async () => {
+    const env = {
+      PARLEY_DATA_DIR: data.dir,
+      TFJS_BACKEND: 'cpu',
+      MONGODB_URI: `${mongo.uri.split('?')[0]!.replace(/\/[^/]*$/, '')}/${connection.name}?directConnection=true&serverMonitoringMode=poll`,
+    };
+    const run = await runCli(
+      ['train', '--dataset', datasetId, '--epochs', '1', '--lora-rank', '2', '--batch-size', '4', '--json'],
+      env,
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      status: 'succeeded',
+      version: expect.stringMatching(/^v\d+$/),
+    });
+    expect(run.stderr).toMatch(/train: step \d+\/\d+/);
+    const dp = await runCli(['train', '--dataset', datasetId, '--dp'], env);
+    expect(dp.code).not.toBe(0);
+    expect(dp.stderr).toMatch(/--dp training is not wired/);
+  });
+});
