@@ -93,16 +93,84 @@ export function samplingDistribution(
   for (let i = 0; i < n; i++) probs[i]! /= sum;
   if (topK === undefined && topP >= 1) return probs;
 
-  // Most likely first; ties keep the lower id first, as argmax does.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => probs[b]! - probs[a]! || a - b);
-  const keep = Math.min(topK ?? n, n);
+  const ids = candidates(probs, topK, topP);
+  // Native typed-array sort, ascending: the most likely come last.
+  const sorted = Float64Array.from(ids, (id) => probs[id]!).sort();
+  // Rounding can leave the candidates' mass a hair under p: then all of them stay.
+  const keep = Math.min(topK ?? n, sorted.length);
   let kept = 0;
   let mass = 0;
   // top-p: a token stays while the mass before it is below p, so the most likely always stays.
-  while (kept < keep && (kept === 0 || mass < topP)) mass += probs[order[kept++]!]!;
-  for (let r = kept; r < n; r++) probs[order[r]!] = 0;
-  for (let r = 0; r < kept; r++) probs[order[r]!]! /= mass;
-  return probs;
+  while (kept < keep && (kept === 0 || mass < topP)) mass += sorted[sorted.length - 1 - kept++]!;
+  const least = sorted[sorted.length - kept]!;
+  // Ids tied at the least kept probability stay lowest id first, as argmax picks.
+  let ties = 0;
+  for (let r = sorted.length - kept; r < sorted.length && sorted[r] === least; r++) ties++;
+  const out = new Float64Array(n);
+  for (const id of ids.sort((a, b) => a - b)) {
+    const q = probs[id]!;
+    if (q > least || (q === least && ties-- > 0)) out[id] = q / mass;
+  }
+  return out;
+}
+
+/**
+ * Ids that can survive top-k and top-p, so that only they are sorted (a real vocabulary has
+ * 10^5 ids): the k most likely, or every id at or above a probability t whose ids hold at least p
+ * together, since the nucleus then ends among them. t starts at (1 - p) / n (the ids below it hold
+ * less than 1 - p together) and is raised by bisection.
+ */
+function candidates(probs: Float64Array, topK: number | undefined, topP: number): number[] {
+  const n = probs.length;
+  if (topK !== undefined && topK < n) return largest(probs, topK);
+  if (topP >= 1) return Array.from({ length: n }, (_, i) => i);
+  let low = (1 - topP) / n;
+  let high = 0;
+  for (const q of probs) if (q > high) high = q;
+  for (let step = 0; step < 20 && high > low * 1.01; step++) {
+    const middle = Math.sqrt(low * high);
+    let mass = 0;
+    for (const q of probs) if (q >= middle) mass += q;
+    if (mass >= topP) low = middle;
+    else high = middle;
+  }
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) if (probs[i]! >= low) ids.push(i);
+  return ids;
+}
+
+/** The k ids of largest value (the lower id on ties), in no particular order: a min-heap of k. */
+function largest(values: Float64Array, k: number): number[] {
+  const heap: number[] = [];
+  // The root is the weakest id kept; ids come in ascending order, so a tie never displaces it.
+  const weaker = (a: number, b: number) => values[a]! < values[b]! || (values[a] === values[b] && a > b);
+  const siftDown = (at: number) => {
+    for (;;) {
+      const l = 2 * at + 1;
+      const r = l + 1;
+      let min = at;
+      if (l < heap.length && weaker(heap[l]!, heap[min]!)) min = l;
+      if (r < heap.length && weaker(heap[r]!, heap[min]!)) min = r;
+      if (min === at) return;
+      [heap[at], heap[min]] = [heap[min]!, heap[at]!];
+      at = min;
+    }
+  };
+  for (let i = 0; i < values.length; i++) {
+    if (heap.length < k) {
+      heap.push(i);
+      for (let at = heap.length - 1; at > 0; ) {
+        const parent = (at - 1) >> 1;
+        if (!weaker(heap[at]!, heap[parent]!)) break;
+        [heap[at], heap[parent]] = [heap[parent]!, heap[at]!];
+        at = parent;
+      }
+    } else if (values[i]! > values[heap[0]!]!) {
+      heap[0] = i;
+      siftDown(0);
+    }
+  }
+  return heap;
 }
 
 /** Draws an index from `probs` (summing to 1) with one uniform number from `random`. */

@@ -97,6 +97,51 @@ describe('samplingDistribution', () => {
   });
 });
 
+/** top-k and top-p by their definition: sort the whole vocabulary, most likely (then lowest id) first. */
+function referenceDistribution(logits: Float32Array, temperature: number, topK?: number, topP = 1): number[] {
+  const exps = [...logits].map((v) => Math.exp(v / temperature));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const probs = exps.map((e) => e / total);
+  const order = probs.map((_, i) => i).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  const kept: number[] = [];
+  let mass = 0;
+  for (const id of order.slice(0, topK ?? order.length)) {
+    if (kept.length > 0 && mass >= topP) break;
+    kept.push(id);
+    mass += probs[id]!;
+  }
+  const out = new Array(probs.length).fill(0);
+  for (const id of kept) out[id] = probs[id]! / mass;
+  return out;
+}
+
+describe('samplingDistribution on a large vocabulary', () => {
+  const random = seededRandom(5);
+  // Logits on a 0.25 grid: many ties, including at the edge of the kept set.
+  const large = Float32Array.from({ length: 5000 }, () => Math.round(16 * (random() + random() - 1)) / 4);
+  it.each([
+    [1, undefined, 0.9],
+    [1, undefined, 0.5],
+    [0.5, undefined, 0.95],
+    [3, undefined, 0.99],
+    [1, 1, 1],
+    [1, 40, 1],
+    [2, 333, 1],
+    [1, 40, 0.3],
+    [0.7, 4999, 0.9],
+  ])(
+    'at temperature %d with top-k %s and top-p %d keeps what sorting the whole vocabulary keeps',
+    (temperature, topK, topP) => {
+      const probs = samplingDistribution(large, { temperature, topK, topP });
+      const expected = referenceDistribution(large, temperature, topK, topP);
+      const kept = (values: ArrayLike<number>) =>
+        Array.from(values, (v, i) => (v > 0 ? i : -1)).filter((i) => i >= 0);
+      expect(kept(probs)).toEqual(kept(expected));
+      for (const i of kept(expected)) expect(probs[i]).toBeCloseTo(expected[i]!, 12);
+    },
+  );
+});
+
 describe('drawIndex', () => {
   it.each([
     [0, 1],
