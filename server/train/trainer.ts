@@ -1,15 +1,15 @@
 /**
  * The training loop, independent of what is trained: a TrainableModel names its variables (LoRA
- * adapters or all weights) and gives the loss of one example. Steps follow a warmup + cosine
- * schedule, accumulate micro-batches, clip the global gradient norm and apply AdamW; validation
- * runs every `evalEvery` steps with early stopping on its loss.
+ * adapters or all weights) and gives the loss of one example. A plan (plans.ts) draws each step's
+ * examples and its gradient: ordinary batches, or DP-SGD. The loop applies AdamW on a warmup +
+ * cosine schedule and runs validation every `evalEvery` steps with early stopping on its loss.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Span } from '../datasets/tokenize.js';
+import type { Accountant } from '../privacy/dp/accountant.js';
 import { AdamW, type AdamWState } from './adamw.js';
-import { epochBatches } from './batches.js';
-import { clipByGlobalNorm } from './clip.js';
-import { targetPositions } from './loss.js';
+import type { DpSettings } from './dp-step.js';
+import { dpPlan, ordinaryPlan, targetCount } from './plans.js';
 import { learningRateAt } from './schedule.js';
 
 export interface TrainExample {
@@ -36,6 +36,11 @@ export interface TrainOptions {
   /** Evaluations without improvement before stopping; 0 never stops early. */
   patience?: number;
   seed: number;
+  /**
+   * DP-SGD instead of ordinary batches: Poisson-sampled steps (epochs / q of them), per-example
+   * clipping and noise; every step is recorded by `accountant`.
+   */
+  dp?: DpSettings & { accountant: Accountant };
 }
 
 export interface StepMetrics {
@@ -59,8 +64,6 @@ export interface TrainResult {
   cancelled: boolean;
   optimizer: AdamWState;
 }
-
-const targetCount = (example: TrainExample) => targetPositions(example.ids, example.targets).positions.length;
 
 /** Mean loss per target token over `examples`, without gradients or dropout. */
 export function evaluateLoss(model: TrainableModel, examples: TrainExample[]): number {
@@ -86,10 +89,16 @@ export async function train(
     signal?: AbortSignal;
   } = {},
 ): Promise<TrainResult> {
-  const accumulation = options.gradientAccumulation ?? 1;
-  const batchesPerEpoch = Math.ceil(data.train.length / options.batchSize);
-  const stepsPerEpoch = Math.ceil(batchesPerEpoch / accumulation);
-  const totalSteps = Math.max(1, stepsPerEpoch * options.epochs);
+  const plan = options.dp
+    ? dpPlan(data.train, options.epochs, options.dp)
+    : ordinaryPlan(data.train, {
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        accumulation: options.gradientAccumulation ?? 1,
+        maxGradNorm: options.maxGradNorm,
+        seed: options.seed,
+      });
+  const { totalSteps } = plan;
   const schedule = {
     peak: options.learningRate,
     warmupSteps: options.warmupSteps ?? Math.floor(totalSteps * 0.05),
@@ -107,75 +116,47 @@ export async function train(
   let cancelled = false;
 
   try {
-    training: for (let epoch = 0; epoch < options.epochs; epoch += 1) {
-      const batches = epochBatches(data.train, options.batchSize, options.seed + epoch);
-      for (let first = 0; first < batches.length; first += accumulation) {
-        const group = batches.slice(first, first + accumulation).flat();
-        const tokens = group.reduce((n, example) => n + targetCount(example), 0);
-        if (tokens === 0) continue;
+    for (const { epoch, examples } of plan.steps()) {
+      const { grads, lossSum, tokens, norm } = plan.gradients(model, examples);
+      const learningRate = learningRateAt(step, schedule);
+      optimizer.apply(grads, learningRate);
+      tf.dispose(grads);
+      plan.afterStep?.();
 
-        let summed: tf.Tensor[] | null = null;
-        let lossSum = 0;
-        for (const example of group) {
-          const { value, grads } = tf.variableGrads(() => model.exampleLoss(example, true), model.variables);
-          lossSum += value.dataSync()[0]!;
-          value.dispose();
-          const ordered = model.variables.map((variable) => grads[variable.name]!);
-          if (summed === null) summed = ordered;
-          else {
-            const previous: tf.Tensor[] = summed;
-            summed = previous.map((grad, i) => grad.add(ordered[i]!));
-            for (const tensor of [...previous, ...ordered]) tensor.dispose();
+      step += 1;
+      tokensSeen += tokens;
+      if (tokens > 0) finalLoss = lossSum / tokens;
+      const elapsed = (performance.now() - started) / 1000;
+      hooks.onStep?.({
+        step,
+        totalSteps,
+        epoch,
+        loss: finalLoss,
+        learningRate,
+        gradNorm: norm,
+        tokensPerSecond: tokensSeen / Math.max(elapsed, 1e-9),
+        etaSeconds: (elapsed / step) * (totalSteps - step),
+      });
+
+      if (options.evalEvery && step % options.evalEvery === 0 && data.validation.length > 0) {
+        validationLoss = evaluateLoss(model, data.validation);
+        hooks.onEvaluate?.(validationLoss, step);
+        if (best === null || validationLoss < best) {
+          best = validationLoss;
+          sinceBest = 0;
+        } else {
+          sinceBest += 1;
+          if (options.patience && sinceBest >= options.patience) {
+            stoppedEarly = true;
+            break;
           }
         }
-        const mean = summed!.map((grad) => {
-          const scaled = grad.div(tokens);
-          grad.dispose();
-          return scaled;
-        });
-        const { grads, norm } = options.maxGradNorm
-          ? clipByGlobalNorm(mean, options.maxGradNorm)
-          : { grads: mean, norm: Number.NaN };
-        if (grads !== mean) for (const tensor of mean) tensor.dispose();
-        const learningRate = learningRateAt(step, schedule);
-        optimizer.apply(grads, learningRate);
-        for (const tensor of grads) tensor.dispose();
-
-        step += 1;
-        tokensSeen += tokens;
-        finalLoss = lossSum / tokens;
-        const elapsed = (performance.now() - started) / 1000;
-        hooks.onStep?.({
-          step,
-          totalSteps,
-          epoch,
-          loss: finalLoss,
-          learningRate,
-          gradNorm: norm,
-          tokensPerSecond: tokensSeen / Math.max(elapsed, 1e-9),
-          etaSeconds: (elapsed / step) * (totalSteps - step),
-        });
-
-        if (options.evalEvery && step % options.evalEvery === 0 && data.validation.length > 0) {
-          validationLoss = evaluateLoss(model, data.validation);
-          hooks.onEvaluate?.(validationLoss, step);
-          if (best === null || validationLoss < best) {
-            best = validationLoss;
-            sinceBest = 0;
-          } else {
-            sinceBest += 1;
-            if (options.patience && sinceBest >= options.patience) {
-              stoppedEarly = true;
-              break training;
-            }
-          }
-        }
-        if (hooks.signal?.aborted) {
-          cancelled = true;
-          break training;
-        }
-        await new Promise((resolve) => setImmediate(resolve)); // let progress and cancellation through
       }
+      if (hooks.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve)); // let progress and cancellation through
     }
     if (data.validation.length > 0 && !stoppedEarly) {
       validationLoss = evaluateLoss(model, data.validation);

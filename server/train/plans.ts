@@ -1,0 +1,107 @@
+/**
+ * How a run's steps are drawn and what gradient each applies. The trainer's loop is the same for
+ * both; DP-SGD only changes the plan: Poisson sampling, per-example clipping and noise, and an
+ * accountant that records every step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Accountant } from '../privacy/dp/accountant.js';
+import { poissonSample } from '../privacy/dp/sampling.js';
+import { epochBatches } from './batches.js';
+import { clipByGlobalNorm } from './clip.js';
+import { type DpSettings, privatizedGradients } from './dp-step.js';
+import { targetPositions } from './loss.js';
+import type { TrainableModel, TrainExample } from './trainer.js';
+
+export interface PlannedStep {
+  epoch: number;
+  examples: TrainExample[];
+}
+
+export interface StepGradients {
+  grads: tf.Tensor[];
+  /** Summed loss over the step's target tokens, and their number. */
+  lossSum: number;
+  tokens: number;
+  /** Global gradient norm before clipping; NaN when not computed. */
+  norm: number;
+}
+
+export interface StepPlan {
+  totalSteps: number;
+  steps(): Iterable<PlannedStep>;
+  gradients(model: TrainableModel, examples: TrainExample[]): StepGradients;
+  /** Called once a step's gradient is applied. */
+  afterStep?(): void;
+}
+
+export const targetCount = (example: TrainExample) =>
+  targetPositions(example.ids, example.targets).positions.length;
+
+/** Length-bucketed, seeded batches; `accumulation` batches per step; mean per target token; global-norm clipping. */
+export function ordinaryPlan(
+  train: TrainExample[],
+  options: { epochs: number; batchSize: number; accumulation: number; maxGradNorm?: number; seed: number },
+): StepPlan {
+  const stepsPerEpoch = Math.ceil(Math.ceil(train.length / options.batchSize) / options.accumulation);
+  return {
+    totalSteps: Math.max(1, stepsPerEpoch * options.epochs),
+    *steps() {
+      for (let epoch = 0; epoch < options.epochs; epoch += 1) {
+        const batches = epochBatches(train, options.batchSize, options.seed + epoch);
+        for (let first = 0; first < batches.length; first += options.accumulation) {
+          yield { epoch, examples: batches.slice(first, first + options.accumulation).flat() };
+        }
+      }
+    },
+    gradients(model, examples) {
+      const tokens = examples.reduce((n, example) => n + targetCount(example), 0);
+      let summed: tf.Tensor[] | null = null;
+      let lossSum = 0;
+      for (const example of examples) {
+        const { value, grads } = tf.variableGrads(() => model.exampleLoss(example, true), model.variables);
+        lossSum += value.dataSync()[0]!;
+        value.dispose();
+        const ordered = model.variables.map((variable) => grads[variable.name]!);
+        if (summed === null) summed = ordered;
+        else {
+          const previous: tf.Tensor[] = summed;
+          summed = previous.map((grad, i) => grad.add(ordered[i]!));
+          tf.dispose([...previous, ...ordered]);
+        }
+      }
+      const mean = tf.tidy(() =>
+        (summed ?? model.variables.map((v) => tf.zerosLike(v))).map((g) => g.div(Math.max(tokens, 1))),
+      );
+      if (summed) tf.dispose(summed);
+      if (!options.maxGradNorm) return { grads: mean, lossSum, tokens, norm: Number.NaN };
+      const clipped = clipByGlobalNorm(mean, options.maxGradNorm);
+      tf.dispose(mean);
+      return { grads: clipped.grads, lossSum, tokens, norm: clipped.norm };
+    },
+  };
+}
+
+/** DP-SGD: epochs / q Poisson-sampled steps over the training examples, each recorded by the accountant. */
+export function dpPlan(
+  train: TrainExample[],
+  epochs: number,
+  dp: DpSettings & { accountant: Accountant },
+): StepPlan {
+  const totalSteps = Math.max(1, Math.round(epochs / dp.sampleRate));
+  return {
+    totalSteps,
+    *steps() {
+      for (let step = 0; step < totalSteps; step += 1) {
+        const examples = poissonSample(train.length, dp.sampleRate, dp.rng).map((i) => train[i]!);
+        yield { epoch: Math.floor(step * dp.sampleRate), examples };
+      }
+    },
+    gradients(model, examples) {
+      const { grads, lossSum } = privatizedGradients(model, examples, train.length, dp);
+      return { grads, lossSum, tokens: examples.reduce((n, e) => n + targetCount(e), 0), norm: Number.NaN };
+    },
+    afterStep() {
+      dp.accountant.step({ noiseMultiplier: dp.noiseMultiplier, sampleRate: dp.sampleRate });
+    },
+  };
+}
