@@ -2,6 +2,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
 import { useBackend } from '../ml/backend.js';
+import { UnreachableTargetError } from '../privacy/dp/calibrate.js';
+import { PrivacyBudgetExceededError, privacyBudgetFromEnv } from '../privacy/dp/ledger.js';
 import { runTrainingJob } from '../train/job.js';
 import { CliError, printJson, say } from './output.js';
 import { positiveInteger } from './seed.js';
@@ -23,6 +25,8 @@ interface TrainFlags {
   seed: number;
   evalEvery?: number;
   dp?: boolean;
+  targetEpsilon?: number;
+  delta: number;
   json?: boolean;
 }
 
@@ -38,17 +42,26 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'passes over the training split', positiveInteger, 3)
     .option('--lr <rate>', 'peak learning rate', positiveNumber, 2e-4)
     .option('--batch-size <n>', 'examples per step', positiveInteger, 8)
-    .option('--max-grad-norm <c>', 'clip the global gradient norm to this', positiveNumber, 1)
+    .option(
+      '--max-grad-norm <c>',
+      'clip the global gradient norm (with --dp: each example gradient) to this',
+      positiveNumber,
+      1,
+    )
     .option('--eval-every <n>', 'validation loss every N steps', positiveInteger)
     .option('--seed <n>', 'seed for the adapter, batches and dropout', positiveInteger, 1)
-    .option('--dp', 'differentially-private training (DP-SGD)')
+    .option('--dp', 'differentially-private training (DP-SGD, example level); needs --target-epsilon')
+    .option(
+      '--target-epsilon <e>',
+      'with --dp: the ε the run may spend; the noise is calibrated to it',
+      positiveNumber,
+    )
+    .option('--delta <d>', 'with --dp: δ', positiveNumber, 1e-5)
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: TrainFlags) => {
-      if (flags.dp) {
-        throw new CliError(
-          '--dp training is not wired into the trainer yet; the DP-SGD parts are in server/privacy/dp.',
-        );
-      }
+      if (flags.dp && flags.targetEpsilon === undefined) throw new CliError('--dp needs --target-epsilon E.');
+      if (!flags.dp && flags.targetEpsilon !== undefined)
+        throw new CliError('--target-epsilon only applies with --dp.');
       const env = loadEnv();
       const backend = await useBackend(env.TFJS_BACKEND);
       const db = await openDatabase(env, { shareRunning: true });
@@ -59,7 +72,7 @@ export function registerTrain(program: Command): void {
       try {
         say(`training on the ${backend} backend`);
         const result = await runTrainingJob(
-          { models: db.models, dataDir: env.PARLEY_DATA_DIR },
+          { models: db.models, dataDir: env.PARLEY_DATA_DIR, privacyBudget: privacyBudgetFromEnv(env) },
           {
             datasetId: flags.dataset,
             base: flags.base,
@@ -70,6 +83,9 @@ export function registerTrain(program: Command): void {
             maxGradNorm: flags.maxGradNorm,
             evalEvery: flags.evalEvery,
             seed: flags.seed,
+            dp: flags.dp
+              ? { targetEpsilon: flags.targetEpsilon!, delta: flags.delta, maxGradNorm: flags.maxGradNorm }
+              : undefined,
           },
           {
             signal: controller.signal,
@@ -82,12 +98,18 @@ export function registerTrain(program: Command): void {
               );
             },
           },
-        );
+        ).catch((error: unknown) => {
+          if (error instanceof PrivacyBudgetExceededError || error instanceof UnreachableTargetError) {
+            throw new CliError(error.message);
+          }
+          throw error;
+        });
         if (flags.json) printJson(result);
         else
           process.stdout.write(
             `Training ${result.status}: ${result.metrics.steps} steps, train loss ${result.metrics.trainLoss.toFixed(4)}` +
               `${result.metrics.validationLoss === null ? '' : `, validation loss ${result.metrics.validationLoss.toFixed(4)}`}` +
+              `${result.privacy ? `; ε = ${result.privacy.epsilon.toFixed(3)} at δ = ${result.privacy.delta}` : ''}` +
               `${result.version ? `; model ${result.version} in ${result.modelDir}` : ''}\n`,
           );
       } finally {

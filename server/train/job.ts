@@ -15,6 +15,10 @@ import { exportModel } from '../ml/export.js';
 import { LoraAdapter } from '../ml/lora.js';
 import { saveAdapter } from '../ml/lora-adapter.js';
 import { loadCheckpoint } from '../ml/safetensors.js';
+import { noiseForTarget } from '../privacy/dp/calibrate.js';
+import { assertWithinBudget, type PrivacyBudget } from '../privacy/dp/ledger.js';
+import { createAccountant } from '../privacy/dp/registry.js';
+import { secureRng } from '../privacy/dp/rng.js';
 import { readExamples } from './examples.js';
 import { loraTrainable } from './lora-trainable.js';
 import { type StepMetrics, train } from './trainer.js';
@@ -33,6 +37,19 @@ export interface TrainJobOptions {
   weightDecay?: number;
   evalEvery?: number;
   seed: number;
+  /** DP-SGD at example level: the noise is calibrated so the run spends at most targetEpsilon. */
+  dp?: { targetEpsilon: number; delta: number; maxGradNorm: number };
+}
+
+export interface PrivacySpend {
+  epsilon: number;
+  delta: number;
+  noiseMultiplier: number;
+  sampleRate: number;
+  steps: number;
+  clipNorm: number;
+  accountant: 'rdp';
+  unit: 'example';
 }
 
 export interface TrainJobResult {
@@ -42,10 +59,12 @@ export interface TrainJobResult {
   modelDir: string | null;
   adapterDir: string;
   metrics: { steps: number; trainLoss: number; validationLoss: number | null; durationMs: number };
+  /** What a DP run spent (null without DP). */
+  privacy: PrivacySpend | null;
 }
 
 export async function runTrainingJob(
-  deps: { models: Models; dataDir: string },
+  deps: { models: Models; dataDir: string; privacyBudget?: PrivacyBudget },
   options: TrainJobOptions,
   hooks: { onStep?: (metrics: StepMetrics) => void; signal?: AbortSignal } = {},
 ): Promise<TrainJobResult> {
@@ -58,6 +77,36 @@ export async function runTrainingJob(
     throw conflict(`Dataset ${options.datasetId} is ${dataset.status}, not ready.`, 'dataset_not_ready');
   const base = options.base ?? dataset.render?.baseModel;
   if (!base) throw notFound('No base model: pass one.', 'base_not_found');
+
+  const trainExamples = await readExamples(dataset.artifactPath!, 'train');
+  const validationExamples = await readExamples(dataset.artifactPath!, 'validation');
+  if (trainExamples.length === 0)
+    throw conflict(`Dataset ${options.datasetId} has no training examples.`, 'dataset_empty');
+
+  let dpPlan: { noiseMultiplier: number; sampleRate: number; steps: number; expectedEpsilon: number } | null =
+    null;
+  if (options.dp) {
+    const sampleRate = Math.min(1, options.batchSize / trainExamples.length);
+    const steps = Math.max(1, Math.round(options.epochs / sampleRate));
+    const calibrated = noiseForTarget({
+      targetEpsilon: options.dp.targetEpsilon,
+      delta: options.dp.delta,
+      sampleRate,
+      steps,
+    });
+    dpPlan = {
+      noiseMultiplier: calibrated.noiseMultiplier,
+      sampleRate,
+      steps,
+      expectedEpsilon: calibrated.epsilon,
+    };
+    // Refuse before anything starts: a run that would exceed the budget never begins.
+    await assertWithinBudget(
+      models,
+      { datasetId: dataset._id, epsilon: calibrated.epsilon, delta: options.dp.delta, unit: 'example' },
+      deps.privacyBudget ?? {},
+    );
+  }
 
   const started = performance.now();
   const jobId = new ObjectId();
@@ -78,6 +127,15 @@ export async function runTrainingJob(
     baseModel: base,
     mode: 'lora',
     hyperparameters,
+    privacy: options.dp
+      ? {
+          enabled: true,
+          targetEpsilon: options.dp.targetEpsilon,
+          delta: options.dp.delta,
+          noiseMultiplier: dpPlan!.noiseMultiplier,
+          accountant: 'rdp',
+        }
+      : { enabled: false },
     status: 'running',
     startedAt: new Date(),
   });
@@ -94,14 +152,22 @@ export async function runTrainingJob(
   const jobDir = path.join(deps.dataDir, 'training', jobId.toHexString());
   const adapterDir = path.join(jobDir, 'adapter');
   try {
-    const data = {
-      train: await readExamples(dataset.artifactPath!, 'train'),
-      validation: await readExamples(dataset.artifactPath!, 'validation'),
-    };
+    const accountant = createAccountant('rdp');
+    const dpSettings =
+      options.dp && dpPlan
+        ? {
+            noiseMultiplier: dpPlan.noiseMultiplier,
+            clipNorm: options.dp.maxGradNorm,
+            sampleRate: dpPlan.sampleRate,
+            rng: secureRng(),
+            accountant,
+          }
+        : undefined;
     const result = await train(
       loraTrainable(model, adapter),
-      data,
+      { train: trainExamples, validation: validationExamples },
       {
+        dp: dpSettings,
         epochs: options.epochs,
         batchSize: options.batchSize,
         learningRate: options.learningRate,
@@ -139,6 +205,26 @@ export async function runTrainingJob(
       validationLoss: result.validationLoss,
       durationMs: Math.round(performance.now() - started),
     };
+    // Whatever ran is spent, a cancelled run's steps included.
+    const privacy: PrivacySpend | null =
+      options.dp && dpPlan
+        ? {
+            epsilon: accountant.getEpsilon(options.dp.delta),
+            delta: options.dp.delta,
+            noiseMultiplier: dpPlan.noiseMultiplier,
+            sampleRate: dpPlan.sampleRate,
+            steps: result.steps,
+            clipNorm: options.dp.maxGradNorm,
+            accountant: 'rdp',
+            unit: 'example',
+          }
+        : null;
+    if (privacy) {
+      await models.TrainingJob.updateOne(
+        { _id: jobId },
+        { $set: { 'privacy.epsilonSpent': privacy.epsilon } },
+      );
+    }
     if (result.cancelled) {
       await models.TrainingJob.updateOne(
         { _id: jobId },
@@ -151,6 +237,7 @@ export async function runTrainingJob(
         modelDir: null,
         adapterDir,
         metrics,
+        privacy,
       };
     }
 
@@ -165,6 +252,7 @@ export async function runTrainingJob(
         ...(metrics.validationLoss === null ? {} : { validationLoss: metrics.validationLoss }),
       },
       trainingJob: jobId.toHexString(),
+      ...(privacy ? { privacy } : {}),
     };
     await exportModel({ baseDir: base, outDir: modelDir, adapter, lineage });
     const versionId = deterministicId('model-version', version);
@@ -179,6 +267,7 @@ export async function runTrainingJob(
       trainingJobId: jobId,
       hyperparameters,
       metrics: lineage.metrics,
+      ...(privacy ? { privacy } : {}),
     });
     await models.TrainingJob.updateOne(
       { _id: jobId },
@@ -191,7 +280,15 @@ export async function runTrainingJob(
         },
       },
     );
-    return { jobId: jobId.toHexString(), status: 'succeeded', version, modelDir, adapterDir, metrics };
+    return {
+      jobId: jobId.toHexString(),
+      status: 'succeeded',
+      version,
+      modelDir,
+      adapterDir,
+      metrics,
+      privacy,
+    };
   } catch (error) {
     await models.TrainingJob.updateOne(
       { _id: jobId },

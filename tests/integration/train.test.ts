@@ -150,6 +150,53 @@ describe('LoRA fine-tuning jobs', () => {
     expect((await models.TrainingJob.findById(result.jobId).lean())?.status).toBe('cancelled');
   });
 
+  it('trains with DP-SGD within its target ε and records the spend in the lineage', async () => {
+    const result = await runTrainingJob(
+      { models, dataDir: data.dir },
+      {
+        datasetId,
+        loraRank: 2,
+        epochs: 2,
+        learningRate: 0.02,
+        batchSize: 4,
+        seed: 1,
+        dp: { targetEpsilon: 8, delta: 1e-5, maxGradNorm: 1 },
+      },
+    );
+    expect(result.status).toBe('succeeded');
+    expect(result.privacy).toMatchObject({ delta: 1e-5, clipNorm: 1, accountant: 'rdp', unit: 'example' });
+    expect(result.privacy!.epsilon).toBeLessThanOrEqual(8);
+    expect(result.privacy!.epsilon).toBeGreaterThan(7);
+    expect(result.privacy!.steps).toBe(Math.round(2 / result.privacy!.sampleRate));
+    const version = await models.ModelVersion.findOne({ version: result.version }).lean();
+    expect(version?.privacy?.epsilon).toBeCloseTo(result.privacy!.epsilon, 10);
+    const lineage = JSON.parse(await readFile(path.join(result.modelDir!, 'parley.json'), 'utf8'));
+    expect(lineage.privacy.epsilon).toBeCloseTo(result.privacy!.epsilon, 10);
+    expect((await models.TrainingJob.findById(result.jobId).lean())?.privacy).toMatchObject({
+      enabled: true,
+      targetEpsilon: 8,
+    });
+  });
+
+  it('refuses a DP run that would exceed the privacy budget, before it starts', async () => {
+    const jobs = await models.TrainingJob.countDocuments();
+    await expect(
+      runTrainingJob(
+        { models, dataDir: data.dir, privacyBudget: { epsilon: 10 } },
+        {
+          datasetId,
+          loraRank: 2,
+          epochs: 1,
+          learningRate: 0.01,
+          batchSize: 4,
+          seed: 1,
+          dp: { targetEpsilon: 5, delta: 1e-5, maxGradNorm: 1 },
+        },
+      ),
+    ).rejects.toThrow(/privacy budget exceeded/);
+    expect(await models.TrainingJob.countDocuments()).toBe(jobs);
+  });
+
   it.each([
     ['an unknown dataset', '0123456789abcdef01234567', /No dataset/],
     ['something that is not an id', 'nope', /No dataset/],
@@ -180,6 +227,6 @@ describe('LoRA fine-tuning jobs', () => {
     expect(run.stderr).toMatch(/train: step \d+\/\d+/);
     const dp = await runCli(['train', '--dataset', datasetId, '--dp'], env);
     expect(dp.code).not.toBe(0);
-    expect(dp.stderr).toMatch(/--dp training is not wired/);
+    expect(dp.stderr).toMatch(/--dp needs --target-epsilon/);
   });
 });
