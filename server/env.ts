@@ -95,6 +95,15 @@ export const envShape = {
     .describe(
       'Cap on the cumulative epsilon of DP training on overlapping data; a run that would exceed it refuses to start. Unset: no cap.',
     ),
+  HF_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .default('https://huggingface.co')
+    .describe('Hugging Face hub that `parley model pull` downloads from (a mirror, or a local stand-in).'),
+  HF_TOKEN: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Hugging Face access token for gated or private models, sent as a Bearer token. A secret.'),
 } as const;
 
 const envSchema = z.object(envShape);

@@ -47,6 +47,7 @@ describe('loadEnv', () => {
     ['PARLEY_DEMO', 'off', false],
     ['PARLEY_DEMO', 'yes', true],
     ['PARLEY_SNAPSHOT_INTERVAL_MS', '2500', 2500],
+    ['HF_ENDPOINT', 'http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
   ])('accepts %s=%s', (variable, value, expected) => {
     expect(loadEnv({ [variable]: value }, '/srv')[variable as keyof ReturnType<typeof loadEnv>]).toEqual(
       expected,
@@ -67,6 +68,8 @@ describe('loadEnv', () => {
     ['PARLEY_DEMO', 'maybe'],
     ['PARLEY_SNAPSHOT_INTERVAL_MS', '10'],
     ['PARLEY_EMBEDDED_DB_PORT', 'x'],
+    ['HF_ENDPOINT', 'huggingface.co'],
+    ['HF_ENDPOINT', 'ftp://mirror.example'],
   ])('rejects %s=%s and names the variable', (variable, value) => {
     expect(problemsOf({ [variable]: value })).toEqual([variable]);
   });
