@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
-import { useBackend } from '../ml/backend.js';
+import { selectBackend } from '../ml/backend.js';
 import { UnreachableTargetError } from '../privacy/dp/calibrate.js';
 import { PrivacyBudgetExceededError, privacyBudgetFromEnv } from '../privacy/dp/ledger.js';
 import { runTrainingJob } from '../train/job.js';
@@ -63,14 +63,14 @@ export function registerTrain(program: Command): void {
       if (!flags.dp && flags.targetEpsilon !== undefined)
         throw new CliError('--target-epsilon only applies with --dp.');
       const env = loadEnv();
-      const backend = await useBackend(env.TFJS_BACKEND);
+      const backend = await selectBackend(env.TFJS_BACKEND);
       const db = await openDatabase(env, { shareRunning: true });
       const controller = new AbortController();
       const cancel = () => controller.abort();
       process.once('SIGINT', cancel);
       let lastLine = 0;
       try {
-        say(`training on the ${backend} backend`);
+        say(`training on the ${backend.name} backend (${backend.reason})`);
         const result = await runTrainingJob(
           { models: db.models, dataDir: env.PARLEY_DATA_DIR, privacyBudget: privacyBudgetFromEnv(env) },
           {

@@ -1,46 +1,123 @@
-/** Picks the tfjs backend named by TFJS_BACKEND. */
+/** Picks the tfjs backend named by TFJS_BACKEND, or under `auto` the fastest one that starts. */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TFJS_BACKENDS } from '../env.js';
+import { installWebGpu } from './backend-webgpu.js';
+import { registerWasmUnsortedSegmentSum } from './kernels/unsorted-segment-sum.js';
 
 export type BackendChoice = (typeof TFJS_BACKENDS)[number];
+type Candidate = Exclude<BackendChoice, 'auto'>;
 
-/** Native bindings are optional dependencies: a missing one is a normal outcome, not a crash. */
-async function tryImport(specifier: string): Promise<boolean> {
+/** auto's order: native GPU, WebGPU on a real GPU, native CPU, wasm (~20-30x cpu on matMul), cpu. */
+export const AUTO_ORDER: readonly Candidate[] = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'];
+
+export interface BackendSelection {
+  /** tfjs's name for the active backend (tensorflow, webgpu, wasm, cpu). */
+  name: string;
+  choice: Candidate;
+  /** One line: what was chosen and why every earlier candidate was passed over. */
+  reason: string;
+  skipped: { backend: Candidate; why: string }[];
+}
+
+class Unavailable extends Error {}
+
+const require = createRequire(import.meta.url);
+
+/** Whether `name` is in a node_modules this module can see, without loading it. */
+export function isInstalled(name: string): boolean {
+  return (require.resolve.paths(name) ?? []).some((dir) => existsSync(path.join(dir, name, 'package.json')));
+}
+
+/** Native bindings and WebGPU are optional dependencies: a missing one is a normal outcome, not a crash. */
+async function load(specifier: string): Promise<unknown> {
   try {
-    await import(specifier);
-    return true;
-  } catch {
-    return false;
+    return await import(specifier);
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === 'ERR_MODULE_NOT_FOUND' && message?.includes(`'${specifier}'`))
+      throw new Unavailable(`${specifier} is not installed`);
+    throw new Unavailable(`${specifier} failed to load: ${message ?? String(error)}`);
   }
 }
 
-const PACKAGES: Record<Exclude<BackendChoice, 'auto' | 'cpu'>, [string, string]> = {
-  'node-gpu': ['@tensorflow/tfjs-node-gpu', 'tensorflow'],
-  node: ['@tensorflow/tfjs-node', 'tensorflow'],
-  webgpu: ['@tensorflow/tfjs-backend-webgpu', 'webgpu'],
-  wasm: ['@tensorflow/tfjs-backend-wasm', 'wasm'],
-};
+async function activate(name: string): Promise<void> {
+  let started: boolean;
+  try {
+    started = await tf.setBackend(name);
+    await tf.ready();
+  } catch (error) {
+    throw new Unavailable(`the ${name} backend failed to start: ${(error as Error).message}`);
+  }
+  if (!started) throw new Unavailable(`the ${name} backend failed to start`);
+}
 
-/** Activates `choice` (auto: node-gpu, then node, then cpu) and returns the backend's name. */
-export async function useBackend(choice: BackendChoice): Promise<string> {
+/** Starts `candidate`; returns tfjs's backend name and a note, or throws Unavailable with the reason. */
+async function start(candidate: Candidate): Promise<{ name: string; note?: string }> {
+  switch (candidate) {
+    case 'node-gpu':
+    case 'node':
+      await load(candidate === 'node' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu');
+      await activate('tensorflow');
+      return { name: 'tensorflow' };
+    case 'webgpu': {
+      // Neither package is a dependency: a missing one means no WebGPU at all. The backend module must
+      // load after navigator.gpu exists, as it registers itself only if it sees one.
+      for (const pkg of ['webgpu', '@tensorflow/tfjs-backend-webgpu'])
+        if (!isInstalled(pkg)) throw new Unavailable(`${pkg} is not installed`);
+      const dawn = await load('webgpu');
+      const adapter = await installWebGpu(dawn as Parameters<typeof installWebGpu>[0]).catch((error) => {
+        throw new Unavailable((error as Error).message);
+      });
+      await load('@tensorflow/tfjs-backend-webgpu');
+      await activate('webgpu');
+      return { name: 'webgpu', note: adapter };
+    }
+    case 'wasm':
+      await load('@tensorflow/tfjs-backend-wasm');
+      registerWasmUnsortedSegmentSum();
+      await activate('wasm');
+      return { name: 'wasm', note: 'single-threaded' };
+    case 'cpu':
+      await activate('cpu');
+      return { name: 'cpu' };
+  }
+}
+
+/**
+ * Activates `choice`. auto tries AUTO_ORDER and takes the first that starts; a named backend that
+ * cannot start is an error that says why.
+ */
+export async function selectBackend(choice: BackendChoice): Promise<BackendSelection> {
   // tfjs prints a banner recommending tfjs-node through console.warn unless PROD is set.
   tf.env().set('PROD', true);
-  if (choice === 'auto') {
-    for (const candidate of ['node-gpu', 'node'] as const) {
-      const [pkg, name] = PACKAGES[candidate];
-      if ((await tryImport(pkg)) && (await tf.setBackend(name))) return name;
+  if (choice !== 'auto') {
+    try {
+      const { name, note } = await start(choice);
+      const reason = `TFJS_BACKEND=${choice}${note ? ` (${note})` : ''}`;
+      return { name, choice, reason, skipped: [] };
+    } catch (error) {
+      throw new Error(`TFJS_BACKEND=${choice} cannot be used: ${(error as Error).message}`);
     }
-    choice = 'cpu';
   }
-  if (choice === 'cpu') {
-    await tf.setBackend('cpu');
-    await tf.ready();
-    return 'cpu';
+  const skipped: BackendSelection['skipped'] = [];
+  for (const candidate of AUTO_ORDER) {
+    try {
+      const { name, note } = await start(candidate);
+      const passed = skipped.map((s) => `${s.backend}: ${s.why}`).join('; ');
+      const reason = `auto picked ${candidate}${note ? ` (${note})` : ''}${passed ? `; skipped ${passed}` : ''}`;
+      return { name, choice: candidate, reason, skipped };
+    } catch (error) {
+      if (!(error instanceof Unavailable)) throw error;
+      skipped.push({ backend: candidate, why: error.message });
+    }
   }
-  const [pkg, name] = PACKAGES[choice];
-  if (!(await tryImport(pkg))) throw new Error(`TFJS_BACKEND=${choice} needs ${pkg}, which is not installed`);
-  if (!(await tf.setBackend(name)))
-    throw new Error(`TFJS_BACKEND=${choice}: the ${name} backend failed to start`);
-  await tf.ready();
-  return name;
+  throw new Error(`no tfjs backend could start: ${skipped.map((s) => `${s.backend}: ${s.why}`).join('; ')}`);
+}
+
+/** Activates `choice` (see selectBackend) and returns the backend's name. */
+export async function useBackend(choice: BackendChoice): Promise<string> {
+  return (await selectBackend(choice)).name;
 }
