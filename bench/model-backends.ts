@@ -1,0 +1,89 @@
+/**
+ * Tensor backends compared in one run: matMul GFLOP/s on a 512×512×512 product, and the time of one
+ * LoRA training step (forward, loss, gradients of A and B) on a small llama shape. A reference for
+ * backend work, not a test: numbers depend on the machine.
+ *
+ *   npx tsx bench/model-backends.ts [--backends cpu,wasm] [--seq 64] [--steps 3]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { type BackendChoice, selectBackend } from '../server/ml/backend.js';
+import { readModelConfig } from '../server/ml/config.js';
+import { createLoraModel, LoraAdapter } from '../server/ml/lora.js';
+import { loadCheckpoint } from '../server/ml/safetensors.js';
+import { writeTinyCheckpoint } from '../server/ml/testing/tiny-checkpoint.js';
+import { maskedCrossEntropySum } from '../server/train/loss.js';
+
+const { values } = parseArgs({
+  options: { backends: { type: 'string' }, seq: { type: 'string' }, steps: { type: 'string' } },
+});
+const backends = (values.backends ?? 'cpu,wasm').split(',') as BackendChoice[];
+const seq = Number(values.seq ?? 64);
+const steps = Number(values.steps ?? 3);
+
+const SHAPE = {
+  architecture: 'llama',
+  hiddenSize: 256,
+  numLayers: 4,
+  numHeads: 8,
+  numKvHeads: 4,
+  intermediateSize: 688,
+  vocabSize: 2048,
+  contextLength: 256,
+} as const;
+
+/** Median seconds of `runs` calls after one warm-up. */
+function time(runs: number, body: () => void): number {
+  body();
+  const seconds: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const started = performance.now();
+    body();
+    seconds.push((performance.now() - started) / 1000);
+  }
+  return seconds.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+const root = await mkdtemp(path.join(tmpdir(), 'parley-bench-backends-'));
+try {
+  await writeTinyCheckpoint(root, { ...SHAPE, seed: 1 });
+  const config = await readModelConfig(root);
+  const checkpoint = await loadCheckpoint(root);
+  const ids = Array.from({ length: seq }, (_, i) => (i * 7919) % SHAPE.vocabSize);
+  const targets = [{ start: Math.floor(seq / 2), end: seq }];
+  console.log(
+    `llama ${SHAPE.hiddenSize}d × ${SHAPE.numLayers} layers, vocab ${SHAPE.vocabSize}, ${seq} tokens, LoRA r=8 on all linear layers`,
+  );
+
+  for (const choice of backends) {
+    const selection = await selectBackend(choice);
+    const n = 512;
+    const [a, b] = [tf.randomNormal([n, n], 0, 1, 'float32', 1), tf.randomNormal([n, n], 0, 1, 'float32', 2)];
+    const matMulSeconds = time(5, () => tf.tidy(() => tf.matMul(a, b).dataSync()));
+    tf.dispose([a, b]);
+
+    const adapter = LoraAdapter.create(config, { targetModules: 'all-linear', r: 8, seed: 3 });
+    const model = createLoraModel(config, checkpoint, adapter);
+    const stepSeconds = time(steps, () => {
+      const { value, grads } = tf.variableGrads(
+        () => maskedCrossEntropySum(model.forward(ids), ids, targets),
+        adapter.variables,
+      );
+      value.dataSync();
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    model.dispose();
+    adapter.dispose();
+
+    const gflops = (2 * n ** 3) / matMulSeconds / 1e9;
+    console.log(
+      `${selection.name.padEnd(10)} matMul 512³ ${(matMulSeconds * 1000).toFixed(1)} ms = ${gflops.toFixed(2)} GFLOP/s` +
+        `   LoRA step ${(stepSeconds * 1000).toFixed(0)} ms   (${selection.reason})`,
+    );
+  }
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
