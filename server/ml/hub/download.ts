@@ -6,6 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { authHeaders, causeOf, type HubRequest } from './api.js';
 import { HubError } from './repo.js';
 
@@ -51,7 +52,7 @@ async function attemptDownload(options: DownloadOptions): Promise<Downloaded> {
   const part = `${options.dest}.part`;
   const have = (await stat(part).catch(() => undefined))?.size ?? 0;
   const { response, linkedEtag } = await get(options, have);
-  const name = options.dest;
+  const name = path.basename(options.dest);
 
   if (response.status === 416 && have > 0) {
     // The .part is as long as the file or longer: start over rather than trust it.
@@ -144,7 +145,9 @@ async function get(
     try {
       response = await fetch(url, { headers, redirect: 'manual' });
     } catch (error) {
-      throw new DroppedError(`downloading ${options.dest}: cannot reach ${url.origin}: ${causeOf(error)}`);
+      throw new DroppedError(
+        `downloading ${path.basename(options.dest)}: cannot reach ${url.origin}: ${causeOf(error)}`,
+      );
     }
     linkedEtag ??= response.headers.get('x-linked-etag');
     const location = response.headers.get('location');
@@ -155,7 +158,9 @@ async function get(
     }
     return { response, linkedEtag };
   }
-  throw new HubError(`downloading ${options.dest}: more than ${MAX_REDIRECTS} redirects from ${options.url}`);
+  throw new HubError(
+    `downloading ${path.basename(options.dest)}: more than ${MAX_REDIRECTS} redirects from ${options.url}`,
+  );
 }
 
 function shaOf(etag: string | null | undefined): string | undefined {

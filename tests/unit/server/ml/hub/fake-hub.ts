@@ -183,7 +183,8 @@ export class FakeHub {
     const drop = this.faults.dropAfter.get(file);
     if (drop && drop.times > 0) {
       drop.times--;
-      res.write(body.subarray(start, start + drop.bytes), () => res.socket?.destroy());
+      // The pause lets the client read the bytes before the reset, as it would over a real network.
+      res.write(body.subarray(start, start + drop.bytes), () => setTimeout(() => res.socket?.destroy(), 100));
       return;
     }
     res.end(body.subarray(start));
