@@ -5,6 +5,7 @@ import { type LoadedModel, loadModel } from '../ml/architectures/registry.js';
 import { useBackend } from '../ml/backend.js';
 import { readEosTokenIds } from '../ml/eos.js';
 import { type GenerateResult, generate } from '../ml/generate.js';
+import { registerPull } from '../ml/hub/command.js';
 import { type Dtype, TORCH_DTYPE } from '../ml/safetensors.js';
 import { ChatTokenizer } from '../ml/tokenizer.js';
 import { CliError, printJson } from './output.js';
@@ -51,6 +52,7 @@ function storedDtype(counts: Map<string, number>): string {
 
 export function registerModel(program: Command): void {
   const model = program.command('model').description('inspect and run a local Hugging Face model directory');
+  registerPull(model);
 
   model
     .command('info')
