@@ -3,6 +3,7 @@ import { describeEnv, EnvError } from '../env.js';
 import { registerAnonymize } from './anonymize.js';
 import { registerDataset } from './dataset.js';
 import { registerDbStatus } from './db-status.js';
+import { registerEval } from './eval.js';
 import { registerIngest } from './ingest.js';
 import { registerModel } from './model.js';
 import { CliError } from './output.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerDataset(program);
   registerTrain(program);
+  registerEval(program);
   registerPrivacy(program);
   registerModel(program);
   program.addHelpText(

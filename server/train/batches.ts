@@ -22,7 +22,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function shuffle<T>(items: T[], random: () => number): T[] {
+/** Fisher–Yates with the given random source. */
+export function shuffle<T>(items: T[], random: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i -= 1) {
     const j = Math.floor(random() * (i + 1));

@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDataset } from '../../server/datasets/build.js';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
+import { rankCases } from '../../server/evaluate/ranking.js';
 import { inThreadAnonymizer } from '../../server/ingest/batch-anonymizer.js';
 import { loadMapping } from '../../server/ingest/mappings/index.js';
 import { runIngestion } from '../../server/ingest/run.js';
@@ -127,6 +128,33 @@ describe('LoRA fine-tuning jobs', () => {
         const logProbs = tf.logSoftmax(logits.slice([0, 0], [ids.length - 1, -1]));
         return -tf.sum(tf.mul(logProbs, tf.oneHot(ids.slice(1), logits.shape[1]))).dataSync()[0]!;
       });
+    // Next-response ranking: the trained model picks the agents' reply among others; the base does not.
+    const distractors = [
+      'hello',
+      'refund please',
+      'can i get help with account',
+      'password reset',
+      'your email',
+      'yes',
+      'no',
+      'ok bye',
+      'you are helpful',
+    ];
+    const cases = Array.from({ length: 10 }, (_, answer) => {
+      const candidates = [...distractors];
+      candidates.splice(answer, 0, 'sorry for the delay it will arrive tomorrow');
+      return {
+        id: String(answer),
+        context: [{ role: 'customer' as const, text: 'where is my order' }],
+        candidates,
+        answer,
+      };
+    });
+    const trainedRanking = rankCases(trained.model, tokenizer, cases);
+    const baseRanking = rankCases(original.model, tokenizer, cases);
+    expect(trainedRanking).toMatchObject({ n: 10, r1: 1, mrr: 1 });
+    expect(baseRanking.mrr).toBeLessThan(trainedRanking.mrr);
+
     const trainedLogits = trained.model.forward(ids);
     const originalLogits = original.model.forward(ids);
     expect(nll(trainedLogits)).toBeLessThan(nll(originalLogits));

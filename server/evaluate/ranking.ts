@@ -1,0 +1,76 @@
+/**
+ * Next-response ranking: each candidate reply is scored by its length-normalized log-likelihood
+ * given the context (mean log-probability of its tokens, rendered with the model's chat template),
+ * and the cases give R@1 and MRR.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { tokenizeChat } from '../datasets/tokenize.js';
+import type { TrainingTurn } from '../datasets/turns.js';
+import type { CausalLM } from '../ml/architectures/types.js';
+import type { ChatTokenizer } from '../ml/tokenizer.js';
+import { targetPositions } from '../train/loss.js';
+import type { RankingCase } from './cases.js';
+
+export interface RankingResult {
+  r1: number;
+  mrr: number;
+  n: number;
+}
+
+function contextTurns(rankingCase: RankingCase, systemPrompt: string | null): TrainingTurn[] {
+  const turns: TrainingTurn[] = systemPrompt ? [{ role: 'system', content: systemPrompt, train: false }] : [];
+  for (const message of rankingCase.context) {
+    turns.push({
+      role: message.role === 'customer' ? 'user' : 'assistant',
+      content: message.text,
+      train: false,
+    });
+  }
+  return turns;
+}
+
+/** Mean log-probability of `reply`'s tokens after `context`. */
+export function replyScore(
+  model: CausalLM,
+  tokenizer: ChatTokenizer,
+  context: TrainingTurn[],
+  reply: string,
+): number {
+  const chat = tokenizeChat(tokenizer, [...context, { role: 'assistant', content: reply, train: true }]);
+  const limit = model.config.contextLength;
+  const start = Math.max(0, chat.ids.length - limit); // keep the reply, drop the oldest context
+  const ids = chat.ids.slice(start);
+  const targets = chat.targets.map((t) => ({ start: Math.max(t.start - start, 1), end: t.end - start }));
+  const { positions, labels } = targetPositions(ids, targets);
+  if (positions.length === 0) return Number.NEGATIVE_INFINITY;
+  return tf.tidy(() => {
+    const logits = model.forward(ids); // [T, vocab]
+    const logProbs = tf.logSoftmax(tf.gather(logits, positions)); // [N, vocab]
+    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(labels, logits.shape[1]))); // sum of label log-probs
+    return picked.dataSync()[0]! / positions.length;
+  });
+}
+
+export function rankCases(
+  model: CausalLM,
+  tokenizer: ChatTokenizer,
+  cases: RankingCase[],
+  options: { systemPrompt?: string | null; onCase?: (done: number) => void } = {},
+): RankingResult {
+  if (cases.length === 0) throw new Error('no ranking cases');
+  let hits = 0;
+  let reciprocal = 0;
+  cases.forEach((rankingCase, index) => {
+    const context = contextTurns(rankingCase, options.systemPrompt ?? null);
+    const scores = rankingCase.candidates.map((candidate) =>
+      replyScore(model, tokenizer, context, candidate),
+    );
+    const answerScore = scores[rankingCase.answer]!;
+    // Ties count against the answer, so a model that scores everything alike is not rewarded.
+    const rank = 1 + scores.filter((score, i) => i !== rankingCase.answer && score >= answerScore).length;
+    if (rank === 1) hits += 1;
+    reciprocal += 1 / rank;
+    options.onCase?.(index + 1);
+  });
+  return { r1: hits / cases.length, mrr: reciprocal / cases.length, n: cases.length };
+}
