@@ -19,6 +19,8 @@ export interface DownloadOptions {
   sha256?: string;
   /** Further attempts after a dropped connection, each resuming where the last stopped. */
   retries?: number;
+  /** A connection that sends nothing for this long counts as dropped (default 60 s). */
+  idleTimeoutMs?: number;
   /** Called with the number of new bytes as they arrive (negative when a restart discards some). */
   onBytes?: (delta: number) => void;
 }
@@ -49,9 +51,45 @@ const unwrap = (error: unknown) =>
   error instanceof DroppedError ? new HubError(`${error.message}; run the command again to resume`) : error;
 
 async function attemptDownload(options: DownloadOptions): Promise<Downloaded> {
+  const watchdog = new IdleWatchdog(options.idleTimeoutMs ?? 60_000);
+  try {
+    return await transfer(options, watchdog);
+  } finally {
+    watchdog.clear();
+  }
+}
+
+/** Aborts a request that goes quiet: a stalled CDN connection would otherwise hang the pull forever. */
+class IdleWatchdog {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  readonly signal = this.controller.signal;
+
+  constructor(private readonly ms: number) {}
+
+  /** Starts the clock, or restarts it when data arrives. */
+  touch(): void {
+    if (this.timer) this.timer.refresh();
+    else
+      this.timer = setTimeout(
+        () => this.controller.abort(new Error(`no data for ${this.ms / 1000} s`)),
+        this.ms,
+      );
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+async function transfer(options: DownloadOptions, watchdog: IdleWatchdog): Promise<Downloaded> {
   const part = `${options.dest}.part`;
   const have = (await stat(part).catch(() => undefined))?.size ?? 0;
-  const { response, linkedEtag } = await get(options, have);
+  // Hashed before the request: a large part takes a while, and an unread response would sit idle.
+  const partHash = createHash('sha256');
+  if (have > 0) await hashFile(part, partHash);
+  watchdog.touch();
+  const { response, linkedEtag } = await get(options, have, watchdog.signal);
   const name = path.basename(options.dest);
 
   if (response.status === 416 && have > 0) {
@@ -86,14 +124,14 @@ async function attemptDownload(options: DownloadOptions): Promise<Downloaded> {
   total ??= options.size;
   const expectedSha = shaOf(linkedEtag) ?? shaOf(response.headers.get('etag')) ?? shaOf(options.sha256);
 
-  const hash = createHash('sha256');
-  if (offset > 0) await hashFile(part, hash);
+  const hash = offset > 0 ? partHash : createHash('sha256');
   const file = await open(part, offset > 0 ? 'a' : 'w');
   let written = offset;
   try {
     if (response.body) {
       try {
         for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          watchdog.touch();
           await file.write(chunk);
           hash.update(chunk);
           written += chunk.byteLength;
@@ -131,6 +169,7 @@ async function attemptDownload(options: DownloadOptions): Promise<Downloaded> {
 async function get(
   options: DownloadOptions,
   from: number,
+  signal: AbortSignal,
 ): Promise<{ response: Response; linkedEtag: string | null }> {
   let url = new URL(options.url);
   const hubOrigin = url.origin;
@@ -143,7 +182,7 @@ async function get(
     };
     let response: Response;
     try {
-      response = await fetch(url, { headers, redirect: 'manual' });
+      response = await fetch(url, { headers, redirect: 'manual', signal });
     } catch (error) {
       throw new DroppedError(
         `downloading ${path.basename(options.dest)}: cannot reach ${url.origin}: ${causeOf(error)}`,

@@ -23,6 +23,8 @@ export interface PullOptions extends HubRequest {
   dataDir: string;
   /** Resumed attempts per file after a dropped connection (default 3). */
   retries?: number;
+  /** See DownloadOptions.idleTimeoutMs. */
+  idleTimeoutMs?: number;
   onProgress?: (progress: PullProgress) => void;
 }
 
@@ -91,6 +93,7 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
         size: byName.get(file)?.size,
         sha256: byName.get(file)?.sha256,
         retries: options.retries,
+        idleTimeoutMs: options.idleTimeoutMs,
         onBytes: (delta) => {
           done += delta;
           if (delta > 0) downloaded += delta;

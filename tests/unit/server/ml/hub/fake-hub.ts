@@ -24,6 +24,8 @@ interface Repo {
 export interface Faults {
   /** File name -> bytes sent before the socket is destroyed, the first `times` it is served (default once). */
   dropAfter: Map<string, { bytes: number; times: number }>;
+  /** Like dropAfter, but the connection stays open and silent instead of closing. */
+  stallAfter: Map<string, { bytes: number; times: number }>;
   /** Files whose body has one byte flipped (the ETag still names the true sha256). */
   corrupt: Set<string>;
   /** Answer 200 with the whole file to a Range request. */
@@ -36,7 +38,12 @@ const isLfs = (file: string) => file.endsWith('.safetensors');
 export class FakeHub {
   readonly repos = new Map<string, Repo>();
   readonly log: LoggedRequest[] = [];
-  readonly faults: Faults = { dropAfter: new Map(), corrupt: new Set(), ignoreRange: false };
+  readonly faults: Faults = {
+    dropAfter: new Map(),
+    stallAfter: new Map(),
+    corrupt: new Set(),
+    ignoreRange: false,
+  };
   private hub!: Server;
   private cdn!: Server;
   url = '';
@@ -179,6 +186,12 @@ export class FakeHub {
       });
     } else {
       res.writeHead(200, { 'content-length': String(body.length), etag });
+    }
+    const stall = this.faults.stallAfter.get(file);
+    if (stall && stall.times > 0) {
+      stall.times--;
+      res.write(body.subarray(start, start + stall.bytes));
+      return;
     }
     const drop = this.faults.dropAfter.get(file);
     if (drop && drop.times > 0) {

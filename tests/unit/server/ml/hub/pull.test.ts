@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -100,6 +100,16 @@ describe('pullModel', () => {
     expect(progress.at(-1)).toBe(result.bytes);
   });
 
+  it('treats a connection that goes silent as dropped and resumes it', async () => {
+    hub.faults.stallAfter.set(WEIGHTS, { bytes: 10_000, times: 1 });
+    const result = await pull('tiny/llama', { idleTimeoutMs: 300 });
+    await expectSameFiles(result.dir, llama());
+    expect(hub.log.filter((r) => r.server === 'cdn').map((r) => r.range)).toEqual([
+      undefined,
+      'bytes=10000-',
+    ]);
+  });
+
   it('keeps a dropped download for the next run, which resumes it and skips the complete files', async () => {
     hub.faults.dropAfter.set(WEIGHTS, { bytes: 10_000, times: 1 });
     await expect(pull('tiny/llama', { retries: 0 })).rejects.toThrow(
@@ -119,6 +129,20 @@ describe('pullModel', () => {
       [WEIGHTS, 'bytes=10000-'],
     ]);
     expect(result.downloaded).toBe((await stat(path.join(llama(), WEIGHTS))).size - 10_000);
+  });
+
+  it('starts over when the staged part is already as long as the file (416)', async () => {
+    const staging = path.join(dataDir, 'models', '.tiny--llama.partial');
+    const weights = await readFile(path.join(llama(), WEIGHTS));
+    await mkdir(staging, { recursive: true });
+    await writeFile(path.join(staging, '.commit'), `${hub.repos.get('tiny/llama')!.sha}\n`);
+    await writeFile(path.join(staging, `${WEIGHTS}.part`), weights);
+    const result = await pull('tiny/llama');
+    await expectSameFiles(result.dir, llama());
+    expect(hub.log.filter((r) => r.server === 'cdn').map((r) => r.range)).toEqual([
+      `bytes=${weights.length}-`,
+      undefined,
+    ]);
   });
 
   it('starts over when the server ignores the Range request', async () => {
