@@ -79,6 +79,20 @@ export const envShape = {
     .describe(
       "The system prompt every training example and live chat starts with: the company's name and tone.",
     ),
+  PARLEY_GATE_LOSS_TOLERANCE: z.coerce
+    .number({ error: 'expected a number >= 0' })
+    .min(0, { error: 'expected a number >= 0' })
+    .default(0.02)
+    .describe(
+      'Promotion gate: a candidate whose validation loss is worse than the active version by more than this share is blocked.',
+    ),
+  PARLEY_GATE_R1_TOLERANCE: z.coerce
+    .number({ error: 'expected a number >= 0' })
+    .min(0, { error: 'expected a number >= 0' })
+    .default(0.02)
+    .describe(
+      'Promotion gate: a candidate whose ranking R@1 is below the active version by more than this is blocked.',
+    ),
   PARLEY_EMBEDDED_DB_PORT: port('a port')
     .default(0)
     .describe('Loopback port of the embedded database. 0 picks a free port.'),

@@ -13,6 +13,7 @@ import { registerSeed } from './seed.js';
 import { registerServe } from './serve.js';
 import { registerSource } from './source.js';
 import { registerTrain } from './train.js';
+import { registerVersions } from './versions.js';
 
 export function buildProgram(): Command {
   const program = new Command('parley')
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDataset(program);
   registerTrain(program);
   registerEval(program);
+  registerVersions(program);
   registerPrivacy(program);
   registerModel(program);
   program.addHelpText(

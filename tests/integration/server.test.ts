@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataDirLockedError, SNAPSHOT_FILE } from '../../server/db/embedded/index.js';
 import { lockPath } from '../../server/db/embedded/lock.js';
 import { type RunningParley, startParley } from '../../server/index.js';
+import { promoteVersion } from '../../server/registry/promote.js';
 import { tempDataDir, testEnv } from '../support/env.js';
 
 describe('Parley server', () => {
@@ -35,21 +36,12 @@ describe('Parley server', () => {
   it('reports the active model version once one is promoted', async () => {
     const { url, db } = await start();
     await db.models.ModelVersion.create([
-      {
-        version: 'v1',
-        status: 'retired',
-        artifactPath: '/m/v1',
-        baseModel: 'starter',
-        promotedAt: new Date(1000),
-      },
-      {
-        version: 'v2',
-        status: 'active',
-        artifactPath: '/m/v2',
-        baseModel: 'starter',
-        promotedAt: new Date(2000),
-      },
+      { version: 'v1', artifactPath: '/m/v1', baseModel: 'starter' },
+      { version: 'v2', artifactPath: '/m/v2', baseModel: 'starter' },
     ]);
+    const gate = { tolerances: { loss: 0.02, r1: 0.02 }, actor: { kind: 'cli' as const } };
+    await promoteVersion(db.models, 'v1', gate);
+    await promoteVersion(db.models, 'v2', gate);
     expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ model: 'v2' });
   });
 
