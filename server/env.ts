@@ -59,7 +59,9 @@ export const envShape = {
   TFJS_BACKEND: z
     .enum(TFJS_BACKENDS)
     .default('auto')
-    .describe(`Tensor backend: ${TFJS_BACKENDS.join(', ')}. auto takes the fastest one present.`),
+    .describe(
+      `Tensor backend: ${TFJS_BACKENDS.join(', ')}. auto tries tfjs-node-gpu, WebGPU on a real GPU, tfjs-node, wasm, then cpu.`,
+    ),
   PARLEY_DEMO: booleanFlag
     .optional()
     .describe(
