@@ -12,7 +12,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Architecture } from '../config.js';
-import { fetchRepoRevision, type HubRequest, withSlash } from './api.js';
+import { fetchRepoRevision, type HubFile, type HubRequest, withSlash } from './api.js';
 import { downloadFile } from './download.js';
 import { DEFAULT_REVISION, HubError, modelDir, parseRepoId, selectFiles } from './repo.js';
 import { checkConfig, checkWeights } from './verify.js';
@@ -66,6 +66,26 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
   );
   const byName = new Map(listed.map((f) => [f.name, f]));
   const staging = path.join(path.dirname(dir), `.${path.basename(dir)}.partial`);
+  const unlock = await lock(`${staging}.lock`, repo);
+  try {
+    return await download({ ...options, revision, files, byName, sha, staging, dir });
+  } finally {
+    await unlock();
+  }
+}
+
+interface Plan extends PullOptions {
+  revision: string;
+  files: string[];
+  byName: Map<string, HubFile>;
+  sha: string;
+  staging: string;
+  dir: string;
+}
+
+async function download(plan: Plan): Promise<PullResult> {
+  const { repo, revision, files, byName, sha, staging, dir } = plan;
+  const options = plan;
   await prepareStaging(staging, sha);
 
   const sizes = files.map((f) => byName.get(f)?.size);
@@ -123,6 +143,34 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
     downloaded: Math.max(downloaded, 0),
     architecture,
   };
+}
+
+/**
+ * One pull per staging directory: two appending to the same .part would corrupt it. The lock holds
+ * the owner's pid, so a lock left by a process that died is taken over.
+ */
+async function lock(file: string, repo: string): Promise<() => Promise<void>> {
+  await mkdir(path.dirname(file), { recursive: true });
+  try {
+    await writeFile(file, String(process.pid), { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const owner = Number(await readFile(file, 'utf-8').catch(() => ''));
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      throw new HubError(`another pull of ${repo} is running (pid ${owner}); if it is not, remove ${file}`);
+    }
+    await writeFile(file, String(process.pid));
+  }
+  return () => rm(file, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A staging directory belongs to one commit: files of another (the branch moved) are discarded. */

@@ -214,6 +214,19 @@ describe('pullModel', () => {
     expect(byServer('cdn')).toEqual([undefined]);
   });
 
+  it('refuses to pull while another live process holds the lock, and takes over a dead one', async () => {
+    const lock = path.join(dataDir, 'models', '.tiny--llama.partial.lock');
+    await mkdir(path.dirname(lock), { recursive: true });
+    await writeFile(lock, String(process.pid));
+    await expect(pull('tiny/llama')).rejects.toThrow(
+      `another pull of tiny/llama is running (pid ${process.pid}); if it is not, remove ${lock}`,
+    );
+    await writeFile(lock, '2147483646');
+    const result = await pull('tiny/llama');
+    await expectSameFiles(result.dir, llama());
+    expect(await modelsDir()).toEqual(['tiny--llama']);
+  });
+
   it('discards staged files of another commit when the branch has moved', async () => {
     hub.faults.dropAfter.set(WEIGHTS, { bytes: 10_000, times: 1 });
     await expect(pull('tiny/llama', { retries: 0 })).rejects.toThrow(/connection lost/);
