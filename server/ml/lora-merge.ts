@@ -30,11 +30,14 @@ export function mergeLoraWeights(checkpoint: Checkpoint, adapter: LoraAdapter): 
       base.shape,
       module.fanInFanOut ? [module.inDim, module.outDim] : [module.outDim, module.inDim],
     );
-    const data = tf.tidy(() => {
+    // Read the data after tidy: tidy walks whatever it returns, element by element for an array.
+    const merged = tf.tidy(() => {
       const delta = tf.matMul(b, a).mul(adapter.scaling); // [out, in]
       const w = tf.tensor(base.data, base.shape);
-      return w.add(module.fanInFanOut ? delta.transpose() : delta).dataSync() as Float32Array;
+      return w.add(module.fanInFanOut ? delta.transpose() : delta);
     });
+    const data = merged.dataSync() as Float32Array;
+    merged.dispose();
     tensors[name] = { shape: base.shape, data };
   }
   return tensors;
