@@ -47,7 +47,7 @@ export async function fetchRepoRevision(
   );
   let response: Response;
   try {
-    response = await fetch(url, { headers: authHeaders(hub.token) });
+    response = await fetch(url, { headers: authHeaders(hub.token), signal: AbortSignal.timeout(60_000) });
   } catch (error) {
     throw new HubError(`cannot reach ${hub.endpoint}: ${causeOf(error)}`);
   }
