@@ -17,6 +17,7 @@ import { createAnonymizer } from '../../server/privacy/pii/index.js';
 import { runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
+import { cliEnvSharing } from '../support/pipeline.js';
 import { rawTicket } from '../support/support-logs.js';
 
 const hashKey = Buffer.alloc(32, 9);
@@ -167,10 +168,7 @@ describe('dataset snapshots', () => {
   });
 
   it('builds, lists and shows datasets from the CLI', async () => {
-    const env = {
-      PARLEY_DATA_DIR: data.dir,
-      MONGODB_URI: `${mongo.uri.split('?')[0]!.replace(/\/[^/]*$/, '')}/${connection.name}?directConnection=true&serverMonitoringMode=poll`,
-    };
+    const env = cliEnvSharing(mongo, connection, data.dir);
     const built = await runCli(['dataset', 'build', '--source', 'shop', '--base', base, '--json'], env);
     expect(built.code).toBe(0);
     const dataset = JSON.parse(built.stdout);

@@ -5,20 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDataset } from '../../server/datasets/build.js';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
 import { rankingCasesFromDataset } from '../../server/evaluate/build-cases.js';
-import { inThreadAnonymizer } from '../../server/ingest/batch-anonymizer.js';
-import { loadMapping } from '../../server/ingest/mappings/index.js';
-import { runIngestion } from '../../server/ingest/run.js';
-import { addSource } from '../../server/ingest/sources.js';
-import { writeTinyCheckpoint } from '../../server/ml/testing/tiny-checkpoint.js';
-import { CHATML_TEMPLATE, writeTinyTokenizer } from '../../server/ml/testing/tiny-tokenizer.js';
 import { ChatTokenizer } from '../../server/ml/tokenizer.js';
-import { createAnonymizer } from '../../server/privacy/pii/index.js';
 import { runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
+import { cliEnvSharing, ingestShop, tinyBaseModel } from '../support/pipeline.js';
 import { rawTicket } from '../support/support-logs.js';
 
-const hashKey = Buffer.alloc(32, 4);
 const replies = [
   'sorry for the delay',
   'it will arrive tomorrow',
@@ -48,12 +41,10 @@ describe('ranking cases and parley eval', () => {
     models = bindModels(connection);
     await ensureIndexes(models);
     data = await tempDataDir();
-    base = path.join(data.dir, 'base');
-    await writeTinyCheckpoint(base, { architecture: 'llama', contextLength: 64 });
-    await writeTinyTokenizer(base, { chatTemplate: CHATML_TEMPLATE });
-    const sourceDb = (await mongo.connect()).db!;
-    const logs = sourceDb.collection('support_messages');
-    await logs.insertMany(
+    base = await tinyBaseModel(data.dir);
+    await ingestShop(
+      mongo,
+      { models, connection },
       Array.from({ length: 60 }, (_, i) =>
         rawTicket(
           `T${i}`,
@@ -61,18 +52,6 @@ describe('ranking cases and parley eval', () => {
           new Date(Date.UTC(2024, 0, 1, i)),
         ),
       ).flat(),
-    );
-    await addSource(models, {
-      name: 'shop',
-      kind: 'mongodb',
-      uri: mongo.uri,
-      database: sourceDb.databaseName,
-      collectionName: logs.collectionName,
-      mapping: await loadMapping('demo-support-messages'),
-    });
-    await runIngestion(
-      { models, connection, anonymizer: inThreadAnonymizer(createAnonymizer({ hashKey })), hashKey },
-      'shop',
     );
     const dataset = await buildDataset(
       { models, dataDir: data.dir },
@@ -106,11 +85,7 @@ describe('ranking cases and parley eval', () => {
   });
 
   it('writes cases and ranks them from the CLI, printing {r1, mrr, n}', async () => {
-    const env = {
-      PARLEY_DATA_DIR: data.dir,
-      TFJS_BACKEND: 'cpu',
-      MONGODB_URI: `${mongo.uri.split('?')[0]!.replace(/\/[^/]*$/, '')}/${connection.name}?directConnection=true&serverMonitoringMode=poll`,
-    };
+    const env = cliEnvSharing(mongo, connection, data.dir);
     const file = path.join(data.dir, 'cases.jsonl');
     const written = await runCli(
       ['eval', 'cases', '--dataset', datasetId, '--out', file, '--count', '8'],

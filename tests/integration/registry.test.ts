@@ -6,6 +6,7 @@ import { GateError, promoteVersion, rollback } from '../../server/registry/promo
 import { runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
+import { cliEnvSharing } from '../support/pipeline.js';
 
 describe('model registry: promote, gate, rollback', () => {
   let mongo: TestMongo;
@@ -84,10 +85,7 @@ describe('model registry: promote, gate, rollback', () => {
 
   it('lists, promotes and rolls back from the CLI', async () => {
     const data = await tempDataDir();
-    const env = {
-      PARLEY_DATA_DIR: data.dir,
-      MONGODB_URI: `${mongo.uri.split('?')[0]!.replace(/\/[^/]*$/, '')}/${connection.name}?directConnection=true&serverMonitoringMode=poll`,
-    };
+    const env = cliEnvSharing(mongo, connection, data.dir);
     try {
       const listed = JSON.parse((await runCli(['versions', '--json'], env)).stdout);
       expect(listed.map((v: { version: string }) => v.version).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);

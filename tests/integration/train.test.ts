@@ -6,22 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDataset } from '../../server/datasets/build.js';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
 import { rankCases } from '../../server/evaluate/ranking.js';
-import { inThreadAnonymizer } from '../../server/ingest/batch-anonymizer.js';
-import { loadMapping } from '../../server/ingest/mappings/index.js';
-import { runIngestion } from '../../server/ingest/run.js';
-import { addSource } from '../../server/ingest/sources.js';
 import { loadModel } from '../../server/ml/architectures/registry.js';
-import { writeTinyCheckpoint } from '../../server/ml/testing/tiny-checkpoint.js';
-import { CHATML_TEMPLATE, writeTinyTokenizer } from '../../server/ml/testing/tiny-tokenizer.js';
 import { ChatTokenizer } from '../../server/ml/tokenizer.js';
-import { createAnonymizer } from '../../server/privacy/pii/index.js';
 import { runTrainingJob } from '../../server/train/job.js';
 import { runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
+import { cliEnvSharing, ingestShop, tinyBaseModel } from '../support/pipeline.js';
 import { rawTicket } from '../support/support-logs.js';
-
-const hashKey = Buffer.alloc(32, 5);
 
 describe('LoRA fine-tuning jobs', () => {
   let mongo: TestMongo;
@@ -38,13 +30,10 @@ describe('LoRA fine-tuning jobs', () => {
     models = bindModels(connection);
     await ensureIndexes(models);
     data = await tempDataDir();
-    base = path.join(data.dir, 'base');
-    await writeTinyCheckpoint(base, { architecture: 'llama', contextLength: 64, seed: 3 });
-    await writeTinyTokenizer(base, { chatTemplate: CHATML_TEMPLATE });
-
-    const sourceDb = (await mongo.connect()).db!;
-    const logs = sourceDb.collection('support_messages');
-    await logs.insertMany(
+    base = await tinyBaseModel(data.dir, 3);
+    await ingestShop(
+      mongo,
+      { models, connection },
       Array.from({ length: 16 }, (_, i) =>
         rawTicket(
           `T${i}`,
@@ -52,18 +41,6 @@ describe('LoRA fine-tuning jobs', () => {
           new Date(Date.UTC(2024, 0, 1 + i)),
         ),
       ).flat(),
-    );
-    await addSource(models, {
-      name: 'shop',
-      kind: 'mongodb',
-      uri: mongo.uri,
-      database: sourceDb.databaseName,
-      collectionName: logs.collectionName,
-      mapping: await loadMapping('demo-support-messages'),
-    });
-    await runIngestion(
-      { models, connection, anonymizer: inThreadAnonymizer(createAnonymizer({ hashKey })), hashKey },
-      'shop',
     );
     const dataset = await buildDataset(
       { models, dataDir: data.dir },
@@ -238,11 +215,7 @@ describe('LoRA fine-tuning jobs', () => {
   });
 
   it('trains from the CLI and prints the new version as JSON', async () => {
-    const env = {
-      PARLEY_DATA_DIR: data.dir,
-      TFJS_BACKEND: 'cpu',
-      MONGODB_URI: `${mongo.uri.split('?')[0]!.replace(/\/[^/]*$/, '')}/${connection.name}?directConnection=true&serverMonitoringMode=poll`,
-    };
+    const env = cliEnvSharing(mongo, connection, data.dir);
     const run = await runCli(
       ['train', '--dataset', datasetId, '--epochs', '1', '--lora-rank', '2', '--batch-size', '4', '--json'],
       env,

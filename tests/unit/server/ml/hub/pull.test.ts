@@ -31,8 +31,11 @@ beforeEach(async () => {
     'README.md': '# tiny llama\n',
     'pytorch_model.bin': 'not needed',
     'onnx/model.onnx': 'not needed',
+    'consolidated.safetensors': 'the same weights in another layout',
   });
-  await hub.addRepo('tiny/gpt2', gpt2());
+  await hub.addRepo('tiny/gpt2', gpt2(), {
+    'consolidated.safetensors': 'the same weights in another layout',
+  });
 });
 afterEach(() => hub.stop());
 
@@ -78,12 +81,14 @@ describe('pullModel', () => {
     expect(hub.log.filter((r) => r.server === 'cdn').map((r) => r.path)).toEqual([
       `/cdn/tiny/llama/${result.commit}/${WEIGHTS}`,
     ]);
-    expect(hub.log.some((r) => /pytorch_model|onnx|README/.test(r.path))).toBe(false);
+    expect(hub.log.some((r) => /pytorch_model|onnx|README|consolidated/.test(r.path))).toBe(false);
   });
 
   it('downloads every shard of a sharded checkpoint with its index', async () => {
     const result = await pull('tiny/gpt2', { revision: hub.repos.get('tiny/gpt2')!.sha });
     expect(result.files.filter((f) => f.endsWith('.safetensors'))).toHaveLength(5);
+    expect(result.files).not.toContain('consolidated.safetensors');
+    expect(hub.log.some((r) => r.path.includes('consolidated'))).toBe(false);
     expect(path.basename(result.dir)).toBe(`tiny--gpt2@${result.commit}`);
     await expectSameFiles(result.dir, gpt2());
     expect((await loadCheckpoint(result.dir)).names().length).toBeGreaterThan(0);
@@ -177,7 +182,7 @@ describe('pullModel', () => {
       'pytorch_model.bin': 'weights',
     });
     await expect(pull('tiny/pt')).rejects.toThrow(
-      /tiny\/pt has no safetensors weights \(it has pytorch_model\.bin\)/,
+      /tiny\/pt has no safetensors weights in Hugging Face layout .* \(it has pytorch_model\.bin\)/,
     );
     expect(hub.log.some((r) => r.path.includes('/resolve/'))).toBe(false);
   });

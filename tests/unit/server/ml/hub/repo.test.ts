@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelDirName, parseRepoId, selectFiles } from '../../../../../server/ml/hub/repo.js';
+import { modelDirName, parseRepoId, selectFiles, shardsOf } from '../../../../../server/ml/hub/repo.js';
 
 describe('hub repo ids', () => {
   it.each([
@@ -45,20 +45,44 @@ describe('selectFiles', () => {
       'special_tokens_map.json',
       'tokenizer.json',
       'tokenizer_config.json',
-      'model-00001-of-00002.safetensors',
-      'model-00002-of-00002.safetensors',
     ]);
+  });
+
+  it('takes model.safetensors without an index, and not another layout of the same weights', () => {
+    expect(selectFiles('o/n', ['consolidated.safetensors', 'model.safetensors', 'config.json'])).toEqual([
+      'config.json',
+      'model.safetensors',
+    ]);
+  });
+
+  it('takes the shards an index names, each once, and refuses one the repo lacks', () => {
+    const index = JSON.stringify({
+      weight_map: { a: 'm-2.safetensors', b: 'm-1.safetensors', c: 'm-2.safetensors' },
+    });
+    expect(
+      shardsOf('o/n', index, ['m-1.safetensors', 'm-2.safetensors', 'consolidated.safetensors']),
+    ).toEqual(['m-1.safetensors', 'm-2.safetensors']);
+    expect(() => shardsOf('o/n', index, ['m-1.safetensors'])).toThrow(
+      'o/n: model.safetensors.index.json names shards the repo lacks: m-2.safetensors',
+    );
+    expect(() => shardsOf('o/n', JSON.stringify({ weight_map: { a: '../x.safetensors' } }), [])).toThrow(
+      /names unexpected shards: \.\.\/x\.safetensors/,
+    );
+    expect(() => shardsOf('o/n', '{', [])).toThrow(/is not JSON/);
   });
 
   it('refuses a repo with only PyTorch weights and says which it has', () => {
     expect(() => selectFiles('o/n', ['config.json', 'pytorch_model.bin', 'tokenizer.json'])).toThrow(
-      /o\/n has no safetensors weights \(it has pytorch_model\.bin\)/,
+      'o/n has no safetensors weights in Hugging Face layout (model.safetensors or model.safetensors.index.json) (it has pytorch_model.bin)',
     );
   });
 
-  it('refuses safetensors found only in a subfolder', () => {
+  it('refuses safetensors found only in a subfolder or in another layout', () => {
     expect(() => selectFiles('o/n', ['config.json', 'original/model.safetensors'])).toThrow(
-      /no safetensors weights/,
+      /no safetensors weights in Hugging Face layout/,
+    );
+    expect(() => selectFiles('o/n', ['config.json', 'consolidated.safetensors'])).toThrow(
+      /\(it has consolidated\.safetensors\)/,
     );
   });
 
