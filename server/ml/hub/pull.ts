@@ -12,9 +12,10 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Architecture } from '../config.js';
+import { INDEX_FILE } from '../safetensors.js';
 import { fetchRepoRevision, type HubFile, type HubRequest, withSlash } from './api.js';
 import { downloadFile } from './download.js';
-import { DEFAULT_REVISION, HubError, modelDir, parseRepoId, selectFiles } from './repo.js';
+import { DEFAULT_REVISION, HubError, modelDir, parseRepoId, selectFiles, shardsOf } from './repo.js';
 import { checkConfig, checkWeights } from './verify.js';
 
 export interface PullOptions extends HubRequest {
@@ -88,8 +89,11 @@ async function download(plan: Plan): Promise<PullResult> {
   const options = plan;
   await prepareStaging(staging, sha);
 
-  const sizes = files.map((f) => byName.get(f)?.size);
-  const total = sizes.every((s) => s !== undefined) ? sizes.reduce((a, b) => a + b, 0) : undefined;
+  const totalOf = (names: string[]) => {
+    const sizes = names.map((f) => byName.get(f)?.size);
+    return sizes.every((s) => s !== undefined) ? sizes.reduce((a, b) => a + b, 0) : undefined;
+  };
+  let total = totalOf(files);
   let done = 0;
   let downloaded = 0;
   let bytes = 0;
@@ -124,6 +128,11 @@ async function download(plan: Plan): Promise<PullResult> {
     }
     options.onProgress?.({ file, done, total });
     if (file === 'config.json') await checkConfig(staging, repo);
+    if (file === INDEX_FILE) {
+      // The loop goes on to the shards appended here.
+      files.push(...shardsOf(repo, await readFile(dest, 'utf-8'), [...byName.keys()]));
+      total = totalOf(files);
+    }
   }
   const architecture = await checkConfig(staging, repo);
   await checkWeights(staging, files);

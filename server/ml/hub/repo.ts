@@ -1,5 +1,6 @@
 /** Hub repository ids, revisions, the files Parley keeps from a repo, and where a pull installs them. */
 import path from 'node:path';
+import { INDEX_FILE, SINGLE_FILE } from '../safetensors.js';
 
 export const DEFAULT_REVISION = 'main';
 
@@ -36,29 +37,53 @@ const KEPT = new Set([
   'tokenizer.json',
   'tokenizer_config.json',
   'special_tokens_map.json',
-  'model.safetensors.index.json',
+  INDEX_FILE,
 ]);
 
 /**
- * The files of a repo that Parley needs: configs, tokenizer and safetensors weights at the top
- * level (subfolders hold other formats or variants: onnx/, original/, ...). Throws when the repo
- * has no safetensors weights or no config.json, before anything is downloaded.
+ * The files of a repo that Parley needs, in download order: config.json first (an unsupported
+ * architecture is refused before any weights are fetched), then the other configs, the tokenizer
+ * and model.safetensors. With an index, the shards it names are added once it is read
+ * (shardsOf): other top-level safetensors, e.g. Mistral's consolidated.safetensors, are the same
+ * weights in another layout. Subfolders (onnx/, original/, ...) are never needed. Throws before
+ * anything is downloaded when the repo has no loadable safetensors weights or no config.json.
  */
 export function selectFiles(repo: string, files: string[]): string[] {
-  const kept = files.filter((f) => !f.includes('/') && (KEPT.has(f) || f.endsWith('.safetensors')));
-  if (!kept.some((f) => f.endsWith('.safetensors'))) {
-    const weights = files.filter((f) => /\.(bin|h5|onnx|gguf|msgpack|pt|pth|ckpt)$/.test(f));
+  const top = files.filter((f) => !f.includes('/'));
+  if (!top.includes(INDEX_FILE) && !top.includes(SINGLE_FILE)) {
+    const weights = files.filter((f) => /\.(safetensors|bin|h5|onnx|gguf|msgpack|pt|pth|ckpt)$/.test(f));
     const found =
       weights.length > 0
         ? ` (it has ${weights.slice(0, 3).join(', ')}${weights.length > 3 ? ', ...' : ''})`
         : '';
     throw new HubError(
-      `${repo} has no safetensors weights${found}; Parley loads only *.safetensors: pick a repo or revision that has them`,
+      `${repo} has no safetensors weights in Hugging Face layout (${SINGLE_FILE} or ${INDEX_FILE})${found}: pick a repo or revision that has them`,
     );
   }
-  if (!kept.includes('config.json')) throw new HubError(`${repo} has no config.json at its top level`);
-  // config.json first: an unsupported architecture is refused before the weights are fetched.
-  return kept.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  if (!top.includes('config.json')) throw new HubError(`${repo} has no config.json at its top level`);
+  const kept = top.filter((f) => KEPT.has(f)).sort((a, b) => rank(a) - rank(b) || compare(a, b));
+  return top.includes(INDEX_FILE) ? kept : [...kept, SINGLE_FILE];
 }
 
-const rank = (file: string) => (file === 'config.json' ? 0 : file.endsWith('.safetensors') ? 2 : 1);
+/** The shards an index names, each once, in order; throws when the repo lacks one. */
+export function shardsOf(repo: string, indexText: string, files: string[]): string[] {
+  let weightMap: unknown;
+  try {
+    weightMap = (JSON.parse(indexText) as { weight_map?: unknown }).weight_map;
+  } catch (error) {
+    throw new HubError(`${repo}: ${INDEX_FILE} is not JSON: ${(error as Error).message}`);
+  }
+  if (weightMap === null || typeof weightMap !== 'object') {
+    throw new HubError(`${repo}: ${INDEX_FILE} has no weight_map`);
+  }
+  const shards = [...new Set(Object.values(weightMap as Record<string, string>))].sort(compare);
+  const bad = shards.filter((s) => typeof s !== 'string' || s.includes('/') || !s.endsWith('.safetensors'));
+  if (bad.length > 0) throw new HubError(`${repo}: ${INDEX_FILE} names unexpected shards: ${bad.join(', ')}`);
+  const missing = shards.filter((s) => !files.includes(s));
+  if (missing.length > 0)
+    throw new HubError(`${repo}: ${INDEX_FILE} names shards the repo lacks: ${missing.join(', ')}`);
+  return shards;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const rank = (file: string) => (file === 'config.json' ? 0 : 1);
