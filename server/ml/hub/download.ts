@@ -119,7 +119,9 @@ async function transfer(options: DownloadOptions, watchdog: IdleWatchdog): Promi
   } else {
     if (have > 0) options.onBytes?.(-have);
     const length = response.headers.get('content-length');
-    if (length !== null) total = Number(length);
+    // A compressed body's Content-Length counts compressed bytes, not the file's.
+    const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
+    if (length !== null && !encoded) total = Number(length);
   }
   total ??= options.size;
   const expectedSha = shaOf(linkedEtag) ?? shaOf(response.headers.get('etag')) ?? shaOf(options.sha256);
@@ -179,6 +181,8 @@ async function get(
       // The token is for the hub only, never for the CDN it redirects to.
       ...(url.origin === hubOrigin ? authHeaders(options.hub.token) : {}),
       ...(from > 0 ? { range: `bytes=${from}-` } : {}),
+      // Ranges and sizes are of the file itself, as stored.
+      'accept-encoding': 'identity',
     };
     let response: Response;
     try {

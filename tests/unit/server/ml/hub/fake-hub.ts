@@ -12,6 +12,7 @@ import path from 'node:path';
 export interface LoggedRequest {
   server: 'hub' | 'cdn';
   path: string;
+  acceptEncoding: string | undefined;
   range: string | undefined;
   authorization: string | undefined;
 }
@@ -208,6 +209,7 @@ export class FakeHub {
       server,
       path: decodeURIComponent(url.pathname),
       range: req.headers.range,
+      acceptEncoding: req.headers['accept-encoding'],
       authorization: req.headers.authorization,
     });
   }

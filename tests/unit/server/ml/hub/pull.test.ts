@@ -82,6 +82,9 @@ describe('pullModel', () => {
       `/cdn/tiny/llama/${result.commit}/${WEIGHTS}`,
     ]);
     expect(hub.log.some((r) => /pytorch_model|onnx|README|consolidated/.test(r.path))).toBe(false);
+    // Sizes and ranges are of the stored file: no transparent compression.
+    const fetches = hub.log.filter((r) => r.server === 'cdn' || r.path.includes('/resolve/'));
+    expect(fetches.every((r) => r.acceptEncoding === 'identity')).toBe(true);
   });
 
   it('downloads every shard of a sharded checkpoint with its index', async () => {
