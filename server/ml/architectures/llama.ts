@@ -35,8 +35,9 @@ export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Te
 }
 
 /** x [T, in] times an nn.Linear weight stored [out, in]. */
-function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  const y = tf.matMul(x, weight, false, true) as tf.Tensor2D;
+/** x [T, in] · weightT [in, out] (+ bias): weights are held transposed, see WeightLoader.loadTransposed. */
+function linear(x: tf.Tensor2D, weightT: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+  const y = tf.matMul(x, weightT) as tf.Tensor2D;
   return bias ? (y.add(bias) as tf.Tensor2D) : y;
 }
 
@@ -92,9 +93,9 @@ export function createLlama(
       const p = `model.layers.${i}`;
       layers.push({
         inputNorm: weights.load(`${p}.input_layernorm.weight`, [h]),
-        q: weights.load(`${p}.self_attn.q_proj.weight`, [qOut, h]),
-        k: weights.load(`${p}.self_attn.k_proj.weight`, [kvOut, h]),
-        v: weights.load(`${p}.self_attn.v_proj.weight`, [kvOut, h]),
+        q: weights.loadTransposed(`${p}.self_attn.q_proj.weight`, [qOut, h]),
+        k: weights.loadTransposed(`${p}.self_attn.k_proj.weight`, [kvOut, h]),
+        v: weights.loadTransposed(`${p}.self_attn.v_proj.weight`, [kvOut, h]),
         ...(options.qkvBias
           ? {
               qBias: weights.load(`${p}.self_attn.q_proj.bias`, [qOut]),
@@ -102,17 +103,17 @@ export function createLlama(
               vBias: weights.load(`${p}.self_attn.v_proj.bias`, [kvOut]),
             }
           : {}),
-        o: weights.load(`${p}.self_attn.o_proj.weight`, [h, qOut]),
+        o: weights.loadTransposed(`${p}.self_attn.o_proj.weight`, [h, qOut]),
         postNorm: weights.load(`${p}.post_attention_layernorm.weight`, [h]),
-        gate: weights.load(`${p}.mlp.gate_proj.weight`, [inter, h]),
-        up: weights.load(`${p}.mlp.up_proj.weight`, [inter, h]),
-        down: weights.load(`${p}.mlp.down_proj.weight`, [h, inter]),
+        gate: weights.loadTransposed(`${p}.mlp.gate_proj.weight`, [inter, h]),
+        up: weights.loadTransposed(`${p}.mlp.up_proj.weight`, [inter, h]),
+        down: weights.loadTransposed(`${p}.mlp.down_proj.weight`, [h, inter]),
       });
     }
     const finalNorm = weights.load<tf.Rank.R1>('model.norm.weight', [h]);
     const lmHead = config.tieWordEmbeddings
-      ? embed
-      : weights.load<tf.Rank.R2>('lm_head.weight', [vocabSize, h]);
+      ? weights.derive(embed.transpose() as tf.Tensor2D) // [vocab, h] -> [h, vocab]
+      : weights.loadTransposed('lm_head.weight', [vocabSize, h]);
     return { embed, layers, finalNorm, lmHead };
   });
   const parameterCount = weights.parameterCount;

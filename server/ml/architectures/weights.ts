@@ -4,6 +4,7 @@ import type { Checkpoint } from '../safetensors.js';
 /** Turns checkpoint tensors into tfjs tensors, remembering them so that they can all be freed. */
 export class WeightLoader {
   private readonly held: tf.Tensor[] = [];
+  private readonly derived: tf.Tensor[] = [];
 
   constructor(
     private readonly checkpoint: Checkpoint,
@@ -17,6 +18,24 @@ export class WeightLoader {
       shape,
     ) as unknown as tf.Tensor<R>;
     this.held.push(tensor);
+    return tensor;
+  }
+
+  /**
+   * A linear layer's weight `prefix + name`, stored [out, in] in the checkpoint, held transposed
+   * as [in, out]: the wasm backend multiplies by a transposed operand several times slower.
+   */
+  loadTransposed(name: string, shape: [number, number]): tf.Tensor2D {
+    const stored = tf.tensor2d(this.checkpoint.get(this.prefix + name, shape).data, shape);
+    const transposed = stored.transpose() as tf.Tensor2D; // [out, in] -> [in, out]
+    stored.dispose();
+    this.held.push(transposed);
+    return transposed;
+  }
+
+  /** Holds a tensor derived from loaded ones (freed with them; not counted as parameters). */
+  derive<T extends tf.Tensor>(tensor: T): T {
+    this.derived.push(tensor);
     return tensor;
   }
 
@@ -35,7 +54,8 @@ export class WeightLoader {
   }
 
   dispose(): void {
-    for (const t of this.held) t.dispose();
+    for (const t of [...this.held, ...this.derived]) t.dispose();
     this.held.length = 0;
+    this.derived.length = 0;
   }
 }
