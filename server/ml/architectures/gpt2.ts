@@ -56,7 +56,7 @@ export function createGpt2Model(
   // save_pretrained of GPT2LMHeadModel prefixes "transformer."; the original OpenAI upload does not.
   const prefix = checkpoint.has('transformer.wte.weight') ? 'transformer.' : '';
   const weights = new WeightLoader(checkpoint, prefix);
-  const { wte, wpe, layers, lnF } = weights.build(() => {
+  const { wte, wteT, wpe, layers, lnF } = weights.build(() => {
     const pair = (name: string, inDim: number, outDim: number): [tf.Tensor2D, tf.Tensor1D] => [
       weights.load(`${name}.weight`, [inDim, outDim]),
       weights.load(`${name}.bias`, [outDim]),
@@ -80,7 +80,9 @@ export function createGpt2Model(
       });
     }
     const lnF = norm('ln_f');
-    return { wte, wpe, layers, lnF };
+    // The tied lm_head as [e, vocab]: wasm multiplies by a transposed operand several times slower.
+    const wteT = weights.derive(wte.transpose() as tf.Tensor2D);
+    return { wte, wteT, wpe, layers, lnF };
   });
   const parameterCount = weights.parameterCount;
 
@@ -108,7 +110,7 @@ export function createGpt2Model(
         const hidden = geluNew(project(`${p}.mlp.c_fc`, layerNorm(x, layer.ln2, config.normEps), layer.fc));
         x = x.add(project(`${p}.mlp.c_proj`, hidden, layer.proj));
       }
-      return tf.matMul(layerNorm(x, lnF, config.normEps), wte, false, true) as tf.Tensor2D; // [T, vocab]
+      return tf.matMul(layerNorm(x, lnF, config.normEps), wteT) as tf.Tensor2D; // [T, vocab]
     });
     cache.commit(t);
     return logits;
