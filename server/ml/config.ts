@@ -22,11 +22,53 @@ export interface ModelConfig {
   normEps: number;
   /** RoPE base; unused by gpt2 (learned positions). */
   ropeTheta: number;
+  /** Llama 3's frequency-dependent RoPE scaling; null for plain RoPE. */
+  ropeScaling: Llama3RopeScaling | null;
   tieWordEmbeddings: boolean;
   /** Biases on q/k/v projections (qwen2; llama when attention_bias is set). */
   qkvBias: boolean;
   /** torch_dtype as written, if any. */
   torchDtype: string | undefined;
+}
+
+export interface Llama3RopeScaling {
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositionEmbeddings: number;
+}
+
+const llama3ScalingSchema = z.object({
+  rope_type: z.literal('llama3').optional(),
+  type: z.literal('llama3').optional(),
+  factor: z.number().positive(),
+  low_freq_factor: z.number().positive(),
+  high_freq_factor: z.number().positive(),
+  original_max_position_embeddings: z.number().int().positive(),
+});
+
+/** rope_scaling as config.json gives it: null, or Llama 3's ("rope_type": "llama3"). */
+function parseRopeScaling(raw: unknown, source: string): Llama3RopeScaling | null {
+  if (raw === undefined || raw === null) return null;
+  const kind = (raw as { rope_type?: unknown; type?: unknown }).rope_type ?? (raw as { type?: unknown }).type;
+  if (kind === 'default') return null;
+  if (kind !== 'llama3') {
+    throw new ModelConfigError(
+      `${source}: rope_scaling type ${JSON.stringify(kind)} is not supported; supported: llama3`,
+    );
+  }
+  const parsed = llama3ScalingSchema.safeParse(raw);
+  if (!parsed.success) throw new ModelConfigError(`${source}: rope_scaling: ${problems(parsed.error)}`);
+  const r = parsed.data;
+  if (r.high_freq_factor <= r.low_freq_factor) {
+    throw new ModelConfigError(`${source}: rope_scaling high_freq_factor must exceed low_freq_factor`);
+  }
+  return {
+    factor: r.factor,
+    lowFreqFactor: r.low_freq_factor,
+    highFreqFactor: r.high_freq_factor,
+    originalMaxPositionEmbeddings: r.original_max_position_embeddings,
+  };
 }
 
 export class ModelConfigError extends Error {
@@ -100,6 +142,7 @@ export function parseModelConfig(raw: unknown, source = 'config.json'): ModelCon
       contextLength: c.n_positions,
       normEps: c.layer_norm_epsilon,
       ropeTheta: 0,
+      ropeScaling: null,
       tieWordEmbeddings: true,
       qkvBias: true,
       torchDtype: c.torch_dtype,
@@ -108,9 +151,7 @@ export function parseModelConfig(raw: unknown, source = 'config.json'): ModelCon
   const parsed = llamaSchema.safeParse(raw);
   if (!parsed.success) throw new ModelConfigError(`${source}: ${problems(parsed.error)}`);
   const c = parsed.data;
-  if (c.rope_scaling !== undefined && c.rope_scaling !== null) {
-    throw new ModelConfigError(`${source}: rope_scaling is not supported yet`);
-  }
+  const ropeScaling = parseRopeScaling(c.rope_scaling, source);
   const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
   if (c.num_attention_heads % numKvHeads !== 0) {
     throw new ModelConfigError(
@@ -137,6 +178,7 @@ export function parseModelConfig(raw: unknown, source = 'config.json'): ModelCon
     contextLength: c.max_position_embeddings,
     normEps: c.rms_norm_eps,
     ropeTheta: c.rope_theta,
+    ropeScaling,
     tieWordEmbeddings: c.tie_word_embeddings,
     qkvBias: c.model_type === 'qwen2' || c.attention_bias,
     torchDtype: c.torch_dtype,

@@ -3,10 +3,11 @@
  * SwiGLU MLP, lm_head tied to the embeddings or not. Qwen2 is this with q/k/v biases.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../config.js';
+import type { Llama3RopeScaling, ModelConfig } from '../config.js';
 import type { Checkpoint } from '../safetensors.js';
 import { causalAttention, checkIds } from './attention.js';
 import type { KvCache } from './kv-cache.js';
+import { ropeInverseFrequencies } from './rope.js';
 import { assembleModel, type CausalLM, type LinearDelta } from './types.js';
 import { WeightLoader } from './weights.js';
 
@@ -47,13 +48,15 @@ export function ropeTables(
   t: number,
   headDim: number,
   theta: number,
+  scaling: Llama3RopeScaling | null = null,
 ): [tf.Tensor3D, tf.Tensor3D] {
   const half = headDim / 2;
+  const inverse = ropeInverseFrequencies(headDim, theta, scaling);
   const cos = new Float32Array(t * headDim);
   const sin = new Float32Array(t * headDim);
   for (let i = 0; i < t; i++) {
     for (let j = 0; j < half; j++) {
-      const angle = (offset + i) / theta ** ((2 * j) / headDim);
+      const angle = (offset + i) * inverse[j]!;
       cos[i * headDim + j] = cos[i * headDim + j + half] = Math.cos(angle);
       sin[i * headDim + j] = sin[i * headDim + j + half] = Math.sin(angle);
     }
@@ -130,7 +133,7 @@ export function createLlama(
         const delta = adapter?.delta(module, x);
         return delta ? (y.add(delta) as tf.Tensor2D) : y;
       };
-      const [cos, sin] = ropeTables(offset, t, headDim, config.ropeTheta);
+      const [cos, sin] = ropeTables(offset, t, headDim, config.ropeTheta, config.ropeScaling);
       let x = tf.gather(embed, tf.tensor1d(ids, 'int32')); // [T, hidden]
       for (const [i, layer] of layers.entries()) {
         const attn = `model.layers.${i}.self_attn`;

@@ -30,6 +30,8 @@ export interface TinyCheckpointOptions {
   /** llama and qwen2 only; gpt2 is always tied. */
   tieWordEmbeddings?: boolean;
   ropeTheta?: number;
+  /** llama only: config.json's rope_scaling, e.g. Llama 3's. */
+  ropeScaling?: Record<string, unknown>;
   /** Splits model.safetensors into shards of at most this many bytes, with an index. */
   maxShardBytes?: number;
 }
@@ -134,6 +136,7 @@ export async function writeTinyCheckpoint(
       max_position_embeddings: contextLength,
       rms_norm_eps: 1e-6,
       rope_theta: ropeTheta,
+      ...(options.ropeScaling ? { rope_scaling: options.ropeScaling } : {}),
       tie_word_embeddings: tie,
       torch_dtype: TORCH_DTYPE[dtype],
       vocab_size: vocabSize,

@@ -125,9 +125,28 @@ describe('parseModelConfig', () => {
     ],
     ['an odd head dimension', { ...tinyLlama, head_dim: 63 }, 'even head dimension'],
     [
-      'rope_scaling',
+      'linear rope_scaling',
       { ...tinyLlama, rope_scaling: { type: 'linear', factor: 2 } },
-      'rope_scaling is not supported',
+      'rope_scaling type "linear" is not supported; supported: llama3',
+    ],
+    [
+      'llama3 rope_scaling without its factors',
+      { ...tinyLlama, rope_scaling: { rope_type: 'llama3', factor: 8 } },
+      'rope_scaling:',
+    ],
+    [
+      'llama3 rope_scaling with high_freq_factor not above low_freq_factor',
+      {
+        ...tinyLlama,
+        rope_scaling: {
+          rope_type: 'llama3',
+          factor: 8,
+          low_freq_factor: 4,
+          high_freq_factor: 1,
+          original_max_position_embeddings: 8192,
+        },
+      },
+      'high_freq_factor must exceed low_freq_factor',
     ],
     [
       'a gpt2 activation other than gelu_new',
@@ -137,6 +156,29 @@ describe('parseModelConfig', () => {
     ['gpt2 with n_embd not a multiple of n_head', { ...gpt2, n_head: 7 }, 'not a multiple of n_head 7'],
   ])('rejects %s', (_, raw, message) => {
     expect(() => parseModelConfig(raw)).toThrow(message);
+  });
+});
+
+describe('Llama 3 rope_scaling', () => {
+  it('reads the llama3 parameters that Llama 3.1 and 3.2 configs carry', () => {
+    const config = parseModelConfig({
+      ...tinyLlama,
+      rope_theta: 500_000,
+      rope_scaling: {
+        rope_type: 'llama3',
+        factor: 32,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 8192,
+      },
+    });
+    expect(config.ropeScaling).toEqual({
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 8192,
+    });
+    expect(parseModelConfig({ ...tinyLlama, rope_scaling: { rope_type: 'default' } }).ropeScaling).toBeNull();
   });
 });
 

@@ -76,6 +76,21 @@ const cases: [Architecture, Dtype, Partial<TinyCheckpointOptions>][] = [
   ['llama', 'F16', {}],
   ['llama', 'BF16', {}],
   ['llama', 'F32', { tieWordEmbeddings: true, numKvHeads: 4, ropeTheta: 500_000 }],
+  // Llama 3 RoPE scaling: with head_dim 8, theta 10000 and an original context of 64, the four
+  // frequencies fall in all three bands (kept, interpolated, divided by the factor).
+  [
+    'llama',
+    'F32',
+    {
+      ropeScaling: {
+        rope_type: 'llama3',
+        factor: 8,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 64,
+      },
+    },
+  ],
   ['llama', 'BF16', { numKvHeads: 1, maxShardBytes: 6000 }],
   ['qwen2', 'F32', {}],
   ['qwen2', 'F16', { tieWordEmbeddings: true }],

@@ -12,6 +12,12 @@ interface LlamaConfig {
   num_hidden_layers: number;
   rms_norm_eps: number;
   rope_theta: number;
+  rope_scaling?: {
+    factor: number;
+    low_freq_factor: number;
+    high_freq_factor: number;
+    original_max_position_embeddings: number;
+  } | null;
   vocab_size: number;
   tie_word_embeddings: boolean;
 }
@@ -22,14 +28,37 @@ function rmsNorm(x: number[], w: Float32Array, eps: number): number[] {
   return x.map((v, i) => v * scale * w[i]!);
 }
 
-/** Rotates each head's pairs (j, j + d/2) by position * theta^(-2j/d): HF's rotate_half. */
-function rope(x: number[], heads: number, position: number, theta: number): number[] {
+/**
+ * The frequency of pair j: theta^(-2j/d), or with Llama 3 scaling, following transformers'
+ * _compute_llama3_parameters: wavelengths above original_context/low_freq_factor divided by the
+ * factor, below original_context/high_freq_factor kept, in between smoothly mixed.
+ */
+function frequency(j: number, d: number, theta: number, scaling: LlamaConfig['rope_scaling']): number {
+  const base = theta ** ((-2 * j) / d);
+  if (!scaling) return base;
+  const wavelength = (2 * Math.PI) / base;
+  const old = scaling.original_max_position_embeddings;
+  if (wavelength < old / scaling.high_freq_factor) return base;
+  if (wavelength > old / scaling.low_freq_factor) return base / scaling.factor;
+  const smooth =
+    (old / wavelength - scaling.low_freq_factor) / (scaling.high_freq_factor - scaling.low_freq_factor);
+  return (1 - smooth) * (base / scaling.factor) + smooth * base;
+}
+
+/** Rotates each head's pairs (j, j + d/2) by position * frequency(j): HF's rotate_half. */
+function rope(
+  x: number[],
+  heads: number,
+  position: number,
+  theta: number,
+  scaling: LlamaConfig['rope_scaling'] = null,
+): number[] {
   const d = x.length / heads;
   const half = d / 2;
   const out = x.slice();
   for (let h = 0; h < heads; h++) {
     for (let j = 0; j < half; j++) {
-      const angle = position * theta ** ((-2 * j) / d);
+      const angle = position * frequency(j, d, theta, scaling);
       const a = x[h * d + j]!;
       const b = x[h * d + j + half]!;
       out[h * d + j] = a * Math.cos(angle) - b * Math.sin(angle);
@@ -58,6 +87,7 @@ export function referenceLlamaLogits(config: LlamaConfig, weights: Weights, ids:
         c.num_attention_heads,
         position,
         c.rope_theta,
+        c.rope_scaling,
       );
       keys[l]!.push(
         rope(
@@ -65,6 +95,7 @@ export function referenceLlamaLogits(config: LlamaConfig, weights: Weights, ids:
           c.num_key_value_heads,
           position,
           c.rope_theta,
+          c.rope_scaling,
         ),
       );
       values[l]!.push(linearOutIn(w(`${p}.self_attn.v_proj.weight`), n, bias(`${p}.self_attn.v_proj.bias`)));
