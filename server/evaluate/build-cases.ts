@@ -7,7 +7,7 @@ import type { ObjectId } from 'mongodb';
 import { splitOf } from '../datasets/split.js';
 import type { Models } from '../db/models/index.js';
 import { notFound } from '../errors.js';
-import { seededRandom, shuffle } from '../train/batches.js';
+import { seededRandom, shuffle } from '../seeded-random.js';
 import type { RankingCase } from './cases.js';
 
 interface Turn {

@@ -3,9 +3,10 @@
  * feeds only the newest token.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../seeded-random.js';
 import type { CausalLM } from './architectures/types.js';
 import { IncrementalDetokenizer } from './detokenize.js';
-import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from './sampling.js';
+import { type SamplingOptions, sampleToken, validateSampling } from './sampling.js';
 
 /** What generate() needs of a tokenizer (ChatTokenizer has it). */
 export interface GenerationTokenizer {

@@ -35,18 +35,6 @@ export function validateSampling(options: SamplingOptions): void {
   }
 }
 
-/** mulberry32: a uniform generator on [0, 1) that repeats for a given seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Index of the largest logit; the first one on ties. */
 export function argmax(logits: Float32Array): number {
   let best = 0;

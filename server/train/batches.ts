@@ -2,34 +2,14 @@
  * Examples grouped into length buckets (powers of two), shuffled with a seed, so steps reuse a few
  * sequence shapes instead of a new one per example, and an epoch's order is reproducible.
  */
+import { seededRandom, shuffle } from '../seeded-random.js';
+
 export interface Sized {
   ids: number[];
 }
 
 export function bucketOf(length: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(length, 1)));
-}
-
-/** mulberry32: small, fast, seeded. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher–Yates with the given random source. */
-export function shuffle<T>(items: T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 /** One epoch's batches: each batch from one length bucket; batch order shuffled too. */

@@ -4,8 +4,10 @@
  * downloaded: the weights are noise, but the names, shapes and layouts are those of real
  * checkpoints.
  */
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { seededRandom } from '../../seeded-random.js';
 import type { Architecture } from '../config.js';
 import {
   type Dtype,
@@ -43,16 +45,9 @@ export interface TinyCheckpoint {
   tensors: Record<string, FloatTensor>;
 }
 
-/** mulberry32 with Box-Muller: a small, fast, seeded normal generator. */
+/** Seeded normal samples: mulberry32 uniforms through Box–Muller. */
 export function seededNormal(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 

@@ -6,9 +6,9 @@ import {
   type SamplingOptions,
   sampleToken,
   samplingDistribution,
-  seededRandom,
   validateSampling,
 } from '../../../../server/ml/sampling.js';
+import { seededRandom } from '../../../../server/seeded-random.js';
 
 const LOGITS = Float32Array.from([1.5, -2, 3, 0.5, 3, -0.25, 2.5, -4]);
 const logits = () => Float32Array.from(LOGITS);
