@@ -4,10 +4,9 @@
  * and the cases give R@1 and MRR.
  */
 import * as tf from '@tensorflow/tfjs';
-import { tokenizeChat } from '../datasets/tokenize.js';
-import type { TrainingTurn } from '../datasets/turns.js';
+import { TemplateError } from '../datasets/tokenize.js';
 import type { CausalLM } from '../ml/architectures/types.js';
-import type { ChatTokenizer } from '../ml/tokenizer.js';
+import type { ChatMessage, ChatTokenizer } from '../ml/tokenizer.js';
 import { targetPositions } from '../train/loss.js';
 import type { RankingCase } from './cases.js';
 
@@ -17,30 +16,34 @@ export interface RankingResult {
   n: number;
 }
 
-function contextTurns(rankingCase: RankingCase, systemPrompt: string | null): TrainingTurn[] {
-  const turns: TrainingTurn[] = systemPrompt ? [{ role: 'system', content: systemPrompt, train: false }] : [];
+function contextMessages(rankingCase: RankingCase, systemPrompt: string | null): ChatMessage[] {
+  const messages: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
   for (const message of rankingCase.context) {
-    turns.push({
-      role: message.role === 'customer' ? 'user' : 'assistant',
-      content: message.text,
-      train: false,
-    });
+    messages.push({ role: message.role === 'customer' ? 'user' : 'assistant', content: message.text });
   }
-  return turns;
+  return messages;
 }
 
-/** Mean log-probability of `reply`'s tokens after `context`. */
+/**
+ * Mean log-probability of `reply`'s tokens after `context`. `opened` is the context rendered with
+ * an open assistant turn; the same for every candidate, so the caller renders it once.
+ */
 export function replyScore(
   model: CausalLM,
   tokenizer: ChatTokenizer,
-  context: TrainingTurn[],
+  context: ChatMessage[],
+  opened: number[],
   reply: string,
 ): number {
-  const chat = tokenizeChat(tokenizer, [...context, { role: 'assistant', content: reply, train: true }]);
-  const limit = model.config.contextLength;
-  const start = Math.max(0, chat.ids.length - limit); // keep the reply, drop the oldest context
-  const ids = chat.ids.slice(start);
-  const targets = chat.targets.map((t) => ({ start: Math.max(t.start - start, 1), end: t.end - start }));
+  const full = tokenizer.encodeChat([...context, { role: 'assistant', content: reply }]);
+  if (!opened.every((id, i) => full[i] === id)) {
+    throw new TemplateError(
+      'the chat template renders the reply turn differently from its opening; cannot score replies',
+    );
+  }
+  const start = Math.max(0, full.length - model.config.contextLength); // keep the reply, drop the oldest context
+  const ids = full.slice(start);
+  const targets = [{ start: Math.max(opened.length - start, 1), end: full.length - start }];
   const { positions, labels } = targetPositions(ids, targets);
   if (positions.length === 0) return Number.NEGATIVE_INFINITY;
   return tf.tidy(() => {
@@ -61,9 +64,10 @@ export function rankCases(
   let hits = 0;
   let reciprocal = 0;
   cases.forEach((rankingCase, index) => {
-    const context = contextTurns(rankingCase, options.systemPrompt ?? null);
+    const context = contextMessages(rankingCase, options.systemPrompt ?? null);
+    const opened = tokenizer.encodeChat(context, { addGenerationPrompt: true });
     const scores = rankingCase.candidates.map((candidate) =>
-      replyScore(model, tokenizer, context, candidate),
+      replyScore(model, tokenizer, context, opened, candidate),
     );
     const answerScore = scores[rankingCase.answer]!;
     // Ties count against the answer, so a model that scores everything alike is not rewarded.
