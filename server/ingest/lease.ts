@@ -57,10 +57,19 @@ export async function acquireSourceLease(
   throw conflict('This source is being ingested by another run; try again when it ends.', 'ingest_running');
 }
 
-export async function renewSourceLease(models: Pick<Models, 'Source'>, sourceId: ObjectId, runId: ObjectId) {
+/**
+ * Renews the lease, and with it applies `also` (the watermark after a committed batch): only the
+ * run holding the lease moves the source, in one write.
+ */
+export async function renewSourceLease(
+  models: Pick<Models, 'Source'>,
+  sourceId: ObjectId,
+  runId: ObjectId,
+  also: Record<string, unknown> = {},
+) {
   await models.Source.updateOne(
     { _id: sourceId, 'lease.runId': runId },
-    { $set: { 'lease.expiresAt': new Date(Date.now() + LEASE_MS) } },
+    { $set: { ...also, 'lease.expiresAt': new Date(Date.now() + LEASE_MS) } },
   );
 }
 

@@ -110,9 +110,12 @@ export async function runIngestion(
       quarantined += result.quarantined;
       reports.push(result.pii);
       // Committed: now, and only now, the source may move on.
-      if (batch.watermark)
-        await models.Source.updateOne({ _id: source._id }, { $set: { watermark: batch.watermark } });
-      await renewSourceLease(models, source._id, runId);
+      await renewSourceLease(
+        models,
+        source._id,
+        runId,
+        batch.watermark ? { watermark: batch.watermark } : {},
+      );
       const progress = tracker.add({
         read: batch.size,
         written: result.messages,
