@@ -13,6 +13,7 @@ import type { BatchAnonymizer, ConversationResult } from './batch-anonymizer.js'
 import { connectorFor } from './connectors/index.js';
 import { acquireSourceLease, releaseSourceLease, renewSourceLease } from './lease.js';
 import { createNormalizer, type NormalizedMessage, type QuarantineEntry } from './normalize.js';
+import { OpenConversations, type ReadMessage } from './open-conversations.js';
 import { type IngestProgress, ProgressTracker } from './progress.js';
 import { getSourceSpec } from './sources.js';
 import { type Watermark, watermarkOf } from './watermark.js';
@@ -32,6 +33,11 @@ export interface IngestOptions {
   /** Re-read everything instead of continuing after the watermark. */
   full?: boolean;
   batchSize?: number;
+  /**
+   * A conversation whose newest message is younger than this (in source time, against the
+   * batch's newest message) waits for the next batch, so it is written once and not appended to.
+   */
+  holdOpenMs?: number;
   onProgress?: (progress: IngestProgress) => void;
   /** Stops after the batch in flight; the run is recorded as cancelled. */
   signal?: AbortSignal;
@@ -50,6 +56,9 @@ export interface IngestSummary {
   durationMs: number;
   pii: PiiReport;
 }
+
+/** Support conversations rarely pause longer than this between messages. */
+export const DEFAULT_HOLD_OPEN_MS = 30 * 60_000;
 
 export async function runIngestion(
   deps: IngestDeps,
@@ -127,31 +136,50 @@ export async function runIngestion(
       options.onProgress?.(progress);
     };
 
+    const open = new OpenConversations({
+      idleMs: options.holdOpenMs ?? DEFAULT_HOLD_OPEN_MS,
+      maxHeld: batchSize,
+    });
+    const start = (ready: NormalizedMessage[], rejected: QuarantineEntry[], size: number) =>
+      writer.prepare(ready, rejected).then((prepared): InFlight => {
+        const anonymized = deps.anonymizer.anonymize(prepared.jobs, runId.toHexString());
+        anonymized.catch(() => undefined); // awaited in commit(); never an unhandled rejection meanwhile
+        // The source may move only to just before the earliest message still held back.
+        return {
+          prepared,
+          anonymized,
+          size,
+          watermark: reader.incremental ? open.safeWatermark(readMark) : null,
+        };
+      });
+
     let inFlight: InFlight | null = null;
-    let readMark: Watermark | null = previous;
+    let readMark: Watermark | null = after;
+    let seq = 0;
     for await (const batch of reader.batches({ after, batchSize })) {
-      const normalized: NormalizedMessage[] = [];
+      const incoming: ReadMessage[] = [];
       const rejected: QuarantineEntry[] = [...batch.rejected];
       for (const document of batch.documents) {
         const result = normalize(document);
-        normalized.push(...result.messages);
+        for (const message of result.messages) incoming.push({ message, seq, before: readMark });
         rejected.push(...result.quarantined);
+        seq += 1;
         if (reader.incremental) readMark = watermarkOf(document, timestampPath) ?? readMark;
       }
-      const prepared = await writer.prepare(normalized, rejected);
-      const next: InFlight = {
-        prepared,
-        anonymized: deps.anonymizer.anonymize(prepared.jobs, runId.toHexString()),
-        size: batch.documents.length + batch.rejected.length,
-        watermark: reader.incremental ? readMark : null,
-      };
-      next.anonymized.catch(() => undefined); // awaited in commit(); never an unhandled rejection meanwhile
+      const next = await start(
+        open.admit(incoming),
+        rejected,
+        batch.documents.length + batch.rejected.length,
+      );
       if (inFlight) await commit(inFlight);
       inFlight = next;
       if (options.signal?.aborted) break;
     }
     if (inFlight) await commit(inFlight);
     cancelled = options.signal?.aborted === true;
+    // A cancelled run leaves what it held back to the next run: the watermark is still before it.
+    const rest = cancelled ? [] : open.drain();
+    if (rest.length > 0) await commit(await start(rest, [], 0));
 
     const pii = mergeReports(...reports);
     const status = cancelled ? 'cancelled' : 'succeeded';

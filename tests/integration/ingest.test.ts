@@ -192,16 +192,79 @@ describe('ingestion', () => {
     // It stops after the batches already read: the one committed when it was asked, and the next.
     expect(stopped).toMatchObject({ status: 'cancelled', read: 8 });
     const source = await getSourceSpec(models, sourceName);
-    expect(source.watermark.id).toEqual(tickets[7]?._id); // the last document of the last committed batch
+    // The last committed batch ended inside ticket c, still open then (its last message the
+    // newest read), so it was held back and the watermark stops just before it.
+    expect(source.watermark.id).toEqual(tickets[5]?._id);
 
     const resumed = await ingest();
-    expect(resumed).toMatchObject({ status: 'succeeded', read: 7 });
+    expect(resumed).toMatchObject({ status: 'succeeded', read: 9 });
     const stored = await conversationsOf();
     expect(stored.map((c) => c.messages.length)).toEqual([3, 3, 3, 3, 3]);
     const runs = await models.IngestionRun.find({ sourceId: sourceIdFor(sourceName) })
       .sort({ startedAt: 1 })
       .lean();
     expect(runs.map((r) => r.status)).toEqual(['cancelled', 'succeeded']);
+  });
+
+  it('writes a conversation held back at a batch boundary whole, also across a cancelled run', async () => {
+    const start = new Date(Date.UTC(2024, 0, 1));
+    const minutes = (n: number) => new Date(start.getTime() + n * 60_000);
+    const documents = [
+      rawMessage({ ticket: 'done', at: minutes(0) }),
+      rawMessage({ ticket: 'done', author: 'agent', at: minutes(1) }),
+      rawMessage({ ticket: 'open', body: 'My name is Ana Lima', at: minutes(100) }),
+      rawMessage({ ticket: 'other', at: minutes(101) }),
+      // batch boundary (batchSize 4): "open" and "other" are younger than the idle window
+      rawMessage({ ticket: 'open', author: 'agent', body: 'Hello Ana', at: minutes(102) }),
+      rawMessage({ ticket: 'later', at: minutes(500) }),
+    ];
+    await logs.insertMany(documents);
+    const controller = new AbortController();
+    const stopped = await ingest({
+      holdOpenMs: 30 * 60_000,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.read >= 4) controller.abort();
+      },
+    });
+    expect(stopped.status).toBe('cancelled');
+
+    const resumed = await ingest({ holdOpenMs: 30 * 60_000 });
+    expect(resumed.status).toBe('succeeded');
+    const stored = await conversationsOf();
+    expect(stored.map((c) => [c.sourceConversationId, c.messages.map((m) => m.text)])).toEqual([
+      ['done', ['Hello, I need help', 'Hello, I need help']],
+      ['later', ['Hello, I need help']],
+      ['open', ['My name is <PERSON_1>', 'Hello <PERSON_1>']],
+      ['other', ['Hello, I need help']],
+    ]);
+  });
+
+  it('saves a watermark just before the earliest message it still holds back', async () => {
+    const start = new Date(Date.UTC(2024, 0, 1));
+    const minutes = (n: number) => new Date(start.getTime() + n * 60_000);
+    const documents = [
+      rawMessage({ ticket: 'done', at: minutes(0) }),
+      rawMessage({ ticket: 'done', at: minutes(1) }),
+      rawMessage({ ticket: 'open', at: minutes(100) }),
+      rawMessage({ ticket: 'open', at: minutes(101) }),
+      rawMessage({ ticket: 'open', at: minutes(102) }),
+    ];
+    await logs.insertMany(documents);
+    const controller = new AbortController();
+    const stopped = await ingest({
+      holdOpenMs: 30 * 60_000,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.read >= 4) controller.abort();
+      },
+    });
+    expect(stopped).toMatchObject({ status: 'cancelled', messages: 2 });
+    expect((await getSourceSpec(models, sourceName)).watermark.id).toEqual(documents[1]?._id);
+    expect((await conversationsOf()).map((c) => c.sourceConversationId)).toEqual(['done']);
+
+    expect(await ingest({ holdOpenMs: 30 * 60_000 })).toMatchObject({ read: 3, messages: 3 });
+    expect((await getSourceSpec(models, sourceName)).watermark.id).toEqual(documents[4]?._id);
   });
 
   it('re-reading a batch whose watermark was lost (a crash before it was saved) duplicates nothing', async () => {
