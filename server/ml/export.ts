@@ -50,6 +50,8 @@ export interface ExportOptions {
   outDir: string;
   /** Merged into the weights when given. */
   adapter?: LoraAdapter;
+  /** Written instead of the base's weights (full fine-tuning; see modelTensors). */
+  weights?: Record<string, FloatTensor>;
   /** Stored dtype; default the base's torch_dtype (or, without one, its dominant stored dtype). */
   dtype?: Dtype;
   /** Splits the weights into shards of at most this many bytes, with an index. */
@@ -97,8 +99,11 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
   await checkOutDir(baseDir, outDir);
   const dtype = options.dtype ?? baseDtype(config, checkpoint);
 
+  if (adapter && options.weights) throw new Error('export either an adapter or full weights, not both');
   let tensors: Record<string, FloatTensor>;
-  if (adapter) {
+  if (options.weights) {
+    tensors = { ...options.weights };
+  } else if (adapter) {
     tensors = mergeLoraWeights(checkpoint, adapter);
   } else {
     tensors = {};

@@ -7,7 +7,7 @@ import type { ModelConfig } from '../config.js';
 import type { Checkpoint } from '../safetensors.js';
 import { causalAttention, checkIds } from './attention.js';
 import type { KvCache } from './kv-cache.js';
-import { assembleModel, type CausalLM, type LinearDelta } from './types.js';
+import { assembleModel, type CausalLM, type LinearDelta, type ModelBuildOptions } from './types.js';
 import { WeightLoader } from './weights.js';
 
 interface Gpt2Layer {
@@ -43,6 +43,7 @@ export function createGpt2Model(
   config: ModelConfig,
   checkpoint: Checkpoint,
   adapter?: LinearDelta,
+  build: ModelBuildOptions = {},
 ): CausalLM {
   const {
     hiddenSize: e,
@@ -55,7 +56,7 @@ export function createGpt2Model(
   } = config;
   // save_pretrained of GPT2LMHeadModel prefixes "transformer."; the original OpenAI upload does not.
   const prefix = checkpoint.has('transformer.wte.weight') ? 'transformer.' : '';
-  const weights = new WeightLoader(checkpoint, prefix);
+  const weights = new WeightLoader(checkpoint, prefix, { trainable: build.trainable ?? false });
   const { wte, wteT, wpe, layers, lnF } = weights.build(() => {
     const pair = (name: string, inDim: number, outDim: number): [tf.Tensor2D, tf.Tensor1D] => [
       weights.load(`${name}.weight`, [inDim, outDim]),
@@ -81,7 +82,8 @@ export function createGpt2Model(
     }
     const lnF = norm('ln_f');
     // The tied lm_head as [e, vocab]: wasm multiplies by a transposed operand several times slower.
-    const wteT = weights.derive(wte.transpose() as tf.Tensor2D);
+    // Trainable: transposed inside each pass, so that gradients reach the embeddings.
+    const wteT = weights.trainable ? null : weights.derive(wte.transpose() as tf.Tensor2D);
     return { wte, wteT, wpe, layers, lnF };
   });
   const parameterCount = weights.parameterCount;
@@ -110,7 +112,8 @@ export function createGpt2Model(
         const hidden = geluNew(project(`${p}.mlp.c_fc`, layerNorm(x, layer.ln2, config.normEps), layer.fc));
         x = x.add(project(`${p}.mlp.c_proj`, hidden, layer.proj));
       }
-      return tf.matMul(layerNorm(x, lnF, config.normEps), wteT) as tf.Tensor2D; // [T, vocab]
+      const head = wteT ?? (wte.transpose() as tf.Tensor2D);
+      return tf.matMul(layerNorm(x, lnF, config.normEps), head) as tf.Tensor2D; // [T, vocab]
     });
     cache.commit(t);
     return logits;
@@ -121,6 +124,7 @@ export function createGpt2Model(
     parameterCount,
     numLayers,
     forwardWithCache,
+    weights: weights.weights,
     dispose: () => weights.dispose(),
   });
 }

@@ -8,7 +8,7 @@ import type { Checkpoint } from '../safetensors.js';
 import { causalAttention, checkIds } from './attention.js';
 import type { KvCache } from './kv-cache.js';
 import { ropeInverseFrequencies } from './rope.js';
-import { assembleModel, type CausalLM, type LinearDelta } from './types.js';
+import { assembleModel, type CausalLM, type LinearDelta, type ModelBuildOptions } from './types.js';
 import { WeightLoader } from './weights.js';
 
 export interface LlamaOptions {
@@ -76,6 +76,7 @@ export function createLlama(
   checkpoint: Checkpoint,
   options: LlamaOptions,
   adapter?: LinearDelta,
+  build: ModelBuildOptions = {},
 ): CausalLM {
   const {
     hiddenSize: h,
@@ -86,7 +87,7 @@ export function createLlama(
     vocabSize,
     numLayers,
   } = config;
-  const weights = new WeightLoader(checkpoint);
+  const weights = new WeightLoader(checkpoint, '', { trainable: build.trainable ?? false });
   const { embed, layers, finalNorm, lmHead } = weights.build(() => {
     const qOut = numHeads * headDim;
     const kvOut = numKvHeads * headDim;
@@ -114,8 +115,11 @@ export function createLlama(
       });
     }
     const finalNorm = weights.load<tf.Rank.R1>('model.norm.weight', [h]);
+    // Tied and trainable: transposed inside each pass, so that gradients reach the embeddings.
     const lmHead = config.tieWordEmbeddings
-      ? weights.derive(embed.transpose() as tf.Tensor2D) // [vocab, h] -> [h, vocab]
+      ? weights.trainable
+        ? null
+        : weights.derive(embed.transpose() as tf.Tensor2D) // [vocab, h] -> [h, vocab]
       : weights.loadTransposed('lm_head.weight', [vocabSize, h]);
     return { embed, layers, finalNorm, lmHead };
   });
@@ -163,7 +167,8 @@ export function createLlama(
           .mul(project(`${mlp}.up_proj`, normed2, layer.up)) as tf.Tensor2D; // silu(gate) * up
         x = x.add(project(`${mlp}.down_proj`, swiglu, layer.down));
       }
-      return linear(rmsNorm(x, finalNorm, config.normEps), lmHead); // [T, vocab]
+      const head = lmHead ?? (embed.transpose() as tf.Tensor2D);
+      return linear(rmsNorm(x, finalNorm, config.normEps), head); // [T, vocab]
     });
     cache.commit(t);
     return logits;
@@ -174,6 +179,7 @@ export function createLlama(
     parameterCount,
     numLayers,
     forwardWithCache,
+    weights: weights.weights,
     dispose: () => weights.dispose(),
   });
 }
@@ -182,6 +188,7 @@ export function createLlamaModel(
   config: ModelConfig,
   checkpoint: Checkpoint,
   adapter?: LinearDelta,
+  build?: ModelBuildOptions,
 ): CausalLM {
-  return createLlama(config, checkpoint, { qkvBias: config.qkvBias }, adapter);
+  return createLlama(config, checkpoint, { qkvBias: config.qkvBias }, adapter, build);
 }

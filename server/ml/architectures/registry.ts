@@ -4,11 +4,11 @@ import { type Checkpoint, loadCheckpoint } from '../safetensors.js';
 import { createGpt2Model } from './gpt2.js';
 import { createLlamaModel } from './llama.js';
 import { createQwen2Model } from './qwen2.js';
-import type { CausalLM, LinearDelta } from './types.js';
+import type { CausalLM, LinearDelta, ModelBuildOptions } from './types.js';
 
 export const ARCHITECTURE_REGISTRY: Record<
   Architecture,
-  (config: ModelConfig, checkpoint: Checkpoint, adapter?: LinearDelta) => CausalLM
+  (config: ModelConfig, checkpoint: Checkpoint, adapter?: LinearDelta, build?: ModelBuildOptions) => CausalLM
 > = {
   llama: createLlamaModel,
   qwen2: createQwen2Model,

@@ -1,6 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.js';
 import { KvCache } from './kv-cache.js';
+import type { NamedWeight } from './weights.js';
+
+/** How a model holds its weights. */
+export interface ModelBuildOptions {
+  /** Every weight a tf.Variable, for full fine-tuning. */
+  trainable?: boolean;
+}
 
 /**
  * A term added to the output of a model's linear projections (a LoRA adapter), looked up by the
@@ -25,6 +32,8 @@ export interface CausalLM {
    */
   forwardWithCache(ids: number[], cache: KvCache): tf.Tensor2D;
   createCache(): KvCache;
+  /** The weights under their checkpoint names (variables when built trainable). */
+  readonly weights: readonly NamedWeight[];
   /** Frees the weights. */
   dispose(): void;
 }
@@ -35,16 +44,18 @@ export interface ModelParts {
   parameterCount: number;
   numLayers: number;
   forwardWithCache: CausalLM['forwardWithCache'];
+  weights: readonly NamedWeight[];
   /** Frees the weights. */
   dispose(): void;
 }
 
 /** A CausalLM from an architecture's cached forward: a full pass is a cached pass on a fresh cache. */
 export function assembleModel(parts: ModelParts): CausalLM {
-  const { config, parameterCount, numLayers, forwardWithCache, dispose } = parts;
+  const { config, parameterCount, numLayers, forwardWithCache, weights, dispose } = parts;
   return {
     config,
     parameterCount,
+    weights,
     forwardWithCache,
     forward(ids) {
       const cache = new KvCache(numLayers);

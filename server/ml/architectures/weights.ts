@@ -1,15 +1,42 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Checkpoint } from '../safetensors.js';
 
+/** A weight as the model holds it, under its checkpoint name. */
+export interface NamedWeight {
+  /** The checkpoint (Hugging Face) name. */
+  name: string;
+  tensor: tf.Tensor;
+  /** Held as [in, out], stored as [out, in]: transpose back to save in the Hugging Face layout. */
+  transposed: boolean;
+}
+
+export interface WeightLoaderOptions {
+  /** Hold every weight as a tf.Variable, so that all of them can be trained (full fine-tuning). */
+  trainable?: boolean;
+}
+
 /** Turns checkpoint tensors into tfjs tensors, remembering them so that they can all be freed. */
 export class WeightLoader {
-  private readonly held: tf.Tensor[] = [];
+  private readonly held: NamedWeight[] = [];
   private readonly derived: tf.Tensor[] = [];
+  readonly trainable: boolean;
 
   constructor(
     private readonly checkpoint: Checkpoint,
     private readonly prefix = '',
-  ) {}
+    options: WeightLoaderOptions = {},
+  ) {
+    this.trainable = options.trainable ?? false;
+  }
+
+  private hold<T extends tf.Tensor>(name: string, tensor: T, transposed: boolean): T {
+    const held = this.trainable
+      ? (tf.variable(tensor, true, `${name}${transposed ? '.T' : ''}`) as unknown as T)
+      : tensor;
+    if (held !== tensor) tensor.dispose();
+    this.held.push({ name: this.prefix + name, tensor: held, transposed });
+    return held;
+  }
 
   /** The tensor `prefix + name`, which must have `shape`. */
   load<R extends tf.Rank>(name: string, shape: number[]): tf.Tensor<R> {
@@ -17,8 +44,7 @@ export class WeightLoader {
       this.checkpoint.get(this.prefix + name, shape).data,
       shape,
     ) as unknown as tf.Tensor<R>;
-    this.held.push(tensor);
-    return tensor;
+    return this.hold(name, tensor, false);
   }
 
   /**
@@ -29,8 +55,7 @@ export class WeightLoader {
     const stored = tf.tensor2d(this.checkpoint.get(this.prefix + name, shape).data, shape);
     const transposed = stored.transpose() as tf.Tensor2D; // [out, in] -> [in, out]
     stored.dispose();
-    this.held.push(transposed);
-    return transposed;
+    return this.hold(name, transposed, true);
   }
 
   /** Holds a tensor derived from loaded ones (freed with them; not counted as parameters). */
@@ -50,11 +75,16 @@ export class WeightLoader {
   }
 
   get parameterCount(): number {
-    return this.held.reduce((sum, t) => sum + t.size, 0);
+    return this.held.reduce((sum, w) => sum + w.tensor.size, 0);
+  }
+
+  /** Every loaded weight, in load order. */
+  get weights(): readonly NamedWeight[] {
+    return this.held;
   }
 
   dispose(): void {
-    for (const t of [...this.held, ...this.derived]) t.dispose();
+    for (const t of [...this.held.map((w) => w.tensor), ...this.derived]) t.dispose();
     this.held.length = 0;
     this.derived.length = 0;
   }

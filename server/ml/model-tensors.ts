@@ -1,0 +1,14 @@
+/** A model's current weights in the Hugging Face layout, e.g. after full fine-tuning, ready to save. */
+import * as tf from '@tensorflow/tfjs';
+import type { CausalLM } from './architectures/types.js';
+import type { FloatTensor } from './safetensors.js';
+
+export function modelTensors(model: CausalLM): Record<string, FloatTensor> {
+  const tensors: Record<string, FloatTensor> = {};
+  for (const { name, tensor, transposed } of model.weights) {
+    const stored = transposed ? tf.transpose(tensor) : tensor; // [in, out] -> [out, in]
+    tensors[name] = { shape: stored.shape, data: stored.dataSync() as Float32Array };
+    if (stored !== tensor) stored.dispose();
+  }
+  return tensors;
+}
