@@ -81,6 +81,23 @@ export const envShape = {
     .describe(
       "The system prompt every training example and live chat starts with: the company's name and tone.",
     ),
+  PARLEY_SERVING_WORKERS: z.coerce
+    .number({ error: 'expected an integer from 1 to 64' })
+    .int({ error: 'expected an integer from 1 to 64' })
+    .min(1, { error: 'expected an integer from 1 to 64' })
+    .max(64, { error: 'expected an integer from 1 to 64' })
+    .default(2)
+    .describe(
+      'Worker threads that generate live chat replies; each holds its own copy of the live model (two during a hot swap).',
+    ),
+  PARLEY_MODEL_POLL_MS: z.coerce
+    .number({ error: 'expected milliseconds as an integer >= 0' })
+    .int({ error: 'expected milliseconds as an integer >= 0' })
+    .min(0, { error: 'expected milliseconds as an integer >= 0' })
+    .default(3000)
+    .describe(
+      'How often each server reads the active model version and hot-swaps when it changed. 0: only at start.',
+    ),
   PARLEY_GATE_LOSS_TOLERANCE: z.coerce
     .number({ error: 'expected a number >= 0' })
     .min(0, { error: 'expected a number >= 0' })

@@ -12,6 +12,7 @@ import { type Logger, silentLogger } from './logger.js';
 import { createRealtime } from './realtime/index.js';
 import { activeVersionLabel } from './registry/active-version.js';
 import { loadSessionSecret } from './secrets.js';
+import { type ChatEngine, startChatEngine } from './serving/engine.js';
 
 export interface RunningParley {
   url: string;
@@ -19,9 +20,14 @@ export interface RunningParley {
   db: Database;
   io: SocketServer;
   sessionSecret: string;
+  /**
+   * Live chat replies from the active model version (hot-swapped on promotion or rollback, in any
+   * process); `chat.status()` says whether a model is loaded and why not.
+   */
+  chat: ChatEngine;
   /** What the first-run seed did; null when nothing was seeded in this start. */
   seeded: SeedSummary | null;
-  /** Disconnects sockets, stops HTTP, closes the database (writing the embedded snapshot). */
+  /** Disconnects sockets, stops HTTP, stops the chat engine's workers, closes the database (writing the embedded snapshot). */
   close(): Promise<void>;
 }
 
@@ -30,6 +36,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
   await mkdir(env.PARLEY_DATA_DIR, { recursive: true });
   const sessionSecret = await loadSessionSecret(env);
   const db = await openDatabase(env, { logger });
+  let chat: ChatEngine | null = null;
 
   try {
     let seeded: SeedSummary | null = null;
@@ -44,10 +51,23 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       logger.info({ ...seeded.source, durationMs: seeded.durationMs }, 'demo data seeded');
     }
 
+    // Reads the active version and starts loading it in the background: the server listens at
+    // once and reports ready when the model is.
+    const engine = await startChatEngine({
+      models: db.models,
+      baseModelDir: env.PARLEY_BASE_MODEL,
+      systemPrompt: env.PARLEY_SYSTEM_PROMPT,
+      workers: env.PARLEY_SERVING_WORKERS,
+      backend: env.TFJS_BACKEND,
+      pollIntervalMs: env.PARLEY_MODEL_POLL_MS,
+      logger,
+    });
+    chat = engine;
     const app = createApp({
       logger,
       isDatabaseUp: () => pingMongo(db.connection),
       activeModel: () => activeVersionLabel(db.models),
+      serving: () => engine.status(),
     });
     const http = createServer(app);
     const io = createRealtime(http, logger);
@@ -70,6 +90,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       db,
       io,
       sessionSecret,
+      chat: engine,
       seeded,
       close() {
         closing ??= (async () => {
@@ -82,6 +103,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
           io.close();
           http.closeAllConnections();
           await httpClosed;
+          await engine.close();
           await db.close();
           logger.info('stopped');
         })();
@@ -89,6 +111,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       },
     };
   } catch (error) {
+    await chat?.close();
     await db.close();
     throw error;
   }

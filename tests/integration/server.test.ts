@@ -26,11 +26,19 @@ describe('Parley server', () => {
     return running;
   };
 
-  it('reports the database up and no model on /healthz', async () => {
+  it('reports the database up and no model on /healthz, live but not ready, and says why', async () => {
     const { url } = await start();
     const response = await fetch(`${url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, db: 'up', model: null });
+    const body = await response.json();
+    expect(body).toMatchObject({ ok: true, db: 'up', model: null, ready: false });
+    expect(body.serving).toMatchObject({ ready: false, state: 'no-model', version: null });
+    expect(body.serving.reason).toMatch(
+      /no model to serve: nothing is promoted and no base model is installed/,
+    );
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, version: null });
   });
 
   it('reports the active model version once one is promoted', async () => {
@@ -50,7 +58,7 @@ describe('Parley server', () => {
     await db.connection.close();
     const response = await fetch(`${url}/healthz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ ok: false, db: 'down', model: null });
+    expect(await response.json()).toMatchObject({ ok: false, db: 'down', model: null, ready: false });
   });
 
   it('serves the demo page at /', async () => {

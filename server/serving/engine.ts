@@ -1,0 +1,296 @@
+/**
+ * The chat engine: answers a conversation with the live model, streaming its reply, and keeps the
+ * live model in step with the registry. Every server process polls the active-version document
+ * (promotion and rollback may happen in another process, e.g. the CLI) and hot-swaps on change;
+ * without a promoted version it serves the base model when one is installed.
+ */
+import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import type { Models } from '../db/models/index.js';
+import { unavailable } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import type { BackendChoice } from '../ml/backend.js';
+import { activeVersionId } from '../registry/promote.js';
+import { type LoadFailure, ModelHolder, type ModelTarget, type SwapOutcome } from './holder.js';
+import {
+  type ChatTurn,
+  DEFAULT_MAX_NEW_TOKENS,
+  DEFAULT_SAMPLING,
+  type Reply,
+  type ReplyOptions,
+} from './types.js';
+import { WorkerGroup } from './worker-group.js';
+
+export type EngineModels = Pick<Models, 'ModelVersion' | 'SystemState' | 'AuditEvent'>;
+
+export interface ChatEngineOptions {
+  models: EngineModels;
+  /** Served while no version is promoted, if it holds a model; null for none. */
+  baseModelDir: string | null;
+  /** The deployment's system prompt, first in every prompt (PARLEY_SYSTEM_PROMPT). */
+  systemPrompt: string | null;
+  /** Generation worker threads per live version. */
+  workers: number;
+  backend: BackendChoice;
+  /** How often to read the active version; 0 reads it only at start and on refresh(). */
+  pollIntervalMs: number;
+  logger?: Logger;
+}
+
+export type ServingState = 'no-model' | 'loading' | 'ready' | 'failed';
+
+export interface ServingStatus {
+  /** A model is loaded and answering. */
+  ready: boolean;
+  state: ServingState;
+  /** The version answering now. */
+  version: string | null;
+  /** A version loading in the background (the first one, or the next one during a hot swap). */
+  loading: string | null;
+  /** Why it is not ready, in words; null when ready. */
+  reason: string | null;
+  /** The last load that failed (the version serving before it kept serving). */
+  lastError: { version: string; message: string; at: string } | null;
+  /** tfjs backend of the generation workers, once they started. */
+  backend: string | null;
+  workers: number;
+}
+
+export interface SwapEvent {
+  from: string | null;
+  to: string;
+}
+
+/** What the rest of Parley (the widget's Socket.IO handlers, health) uses. */
+export interface ChatEngine {
+  /**
+   * Answers the conversation (oldest turn first) with the live version, streaming through
+   * onToken. Rejects with a 503 HttpError (id "model_not_ready") when no model is loaded.
+   */
+  reply(turns: ChatTurn[], options?: ReplyOptions): Promise<Reply>;
+  readonly ready: boolean;
+  status(): ServingStatus;
+  /** Reads the active version now and swaps to it; resolves once that swap is done, failed or needless. */
+  refresh(options?: { retry?: boolean }): Promise<SwapOutcome | null>;
+  /** Calls `listener` after each hot swap; returns the unsubscribe function. */
+  onSwap(listener: (event: SwapEvent) => void): () => void;
+  /** Stops polling and terminates the workers; replies still running fail. */
+  close(): Promise<void>;
+}
+
+/** What should be live: the active registry version, else the base model if installed, else nothing. */
+export async function resolveTarget(
+  models: EngineModels,
+  baseModelDir: string | null,
+): Promise<ModelTarget | null> {
+  const id = await activeVersionId(models);
+  if (id) {
+    const version = await models.ModelVersion.findById(id, { version: 1, artifactPath: 1 }).lean();
+    if (version) {
+      return {
+        key: `version:${id.toHexString()}:${version.artifactPath}`,
+        label: version.version,
+        dir: version.artifactPath,
+        versionId: id.toHexString(),
+      };
+    }
+  }
+  if (baseModelDir && (await stat(path.join(baseModelDir, 'config.json')).catch(() => null))?.isFile()) {
+    return { key: `base:${baseModelDir}`, label: 'base', dir: baseModelDir, versionId: null };
+  }
+  return null;
+}
+
+export async function startChatEngine(options: ChatEngineOptions): Promise<ChatEngine> {
+  const logger = options.logger ?? silentLogger;
+  const swapListeners = new Set<(event: SwapEvent) => void>();
+  let backend: string | null = null;
+  let target: ModelTarget | null = null;
+  let closed = false;
+
+  const recordFailure = async (failure: LoadFailure) => {
+    if (!failure.target.versionId) return;
+    await options.models.AuditEvent.create({
+      at: failure.at,
+      action: 'version.load_failed',
+      actor: { kind: 'system' },
+      target: { type: 'model_version', id: failure.target.versionId },
+      details: {
+        version: failure.target.label,
+        error: failure.message,
+        host: hostname(),
+        pid: process.pid,
+      },
+    });
+  };
+
+  const holder: ModelHolder<WorkerGroup> = new ModelHolder<WorkerGroup>(
+    {
+      load: async (next) => {
+        logger.info({ version: next.label, dir: next.dir }, 'loading model version');
+        const group = await WorkerGroup.start({
+          dir: next.dir,
+          size: options.workers,
+          backend: options.backend,
+          onWorkerExit: (error) =>
+            logger.error({ err: error, version: next.label }, 'a generation worker died; its replies failed'),
+        });
+        backend = group.backend;
+        return group;
+      },
+      dispose: (group, old) => {
+        logger.info({ version: old.label }, 'model version drained; stopping its workers');
+        return group.close();
+      },
+    },
+    {
+      onSwap: (from, to) => {
+        logger.info({ from: from?.label ?? null, to: to.label }, 'model version live');
+        for (const listener of swapListeners) listener({ from: from?.label ?? null, to: to.label });
+      },
+      onLoadFailed: (failure) => {
+        const serving = holder.status().serving;
+        logger.error(
+          {
+            version: failure.target.label,
+            dir: failure.target.dir,
+            error: failure.message,
+            serving: serving?.label,
+          },
+          serving
+            ? `model version ${failure.target.label} failed to load; ${serving.label} keeps serving`
+            : `model version ${failure.target.label} failed to load; no model is serving`,
+        );
+        recordFailure(failure).catch((error) =>
+          logger.error({ err: error }, 'could not record the load failure'),
+        );
+      },
+      onDisposeFailed: (old, error) =>
+        logger.error({ err: error, version: old.label }, 'stopping workers failed'),
+    },
+  );
+
+  const refresh = async ({ retry = false } = {}): Promise<SwapOutcome | null> => {
+    if (closed) return null;
+    target = await resolveTarget(options.models, options.baseModelDir);
+    if (!target) return null;
+    return holder.swapTo(target, { retry });
+  };
+
+  let timer: NodeJS.Timeout | null = null;
+  const schedule = () => {
+    if (closed || options.pollIntervalMs <= 0) return;
+    timer = setTimeout(() => {
+      void pollOnce().finally(schedule);
+    }, options.pollIntervalMs);
+  };
+  const pollOnce = async () => {
+    try {
+      const next = await resolveTarget(options.models, options.baseModelDir);
+      target = next;
+      if (next && !closed) void holder.swapTo(next);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not read the active model version');
+    }
+  };
+  await pollOnce();
+  if (!target) {
+    logger.warn(
+      { baseModel: options.baseModelDir },
+      'no model to serve: nothing is promoted and no base model is installed; chat replies are unavailable until one is',
+    );
+  }
+  schedule();
+
+  const status = (): ServingStatus => {
+    const held = holder.status();
+    const lastError = held.lastFailure
+      ? {
+          version: held.lastFailure.target.label,
+          message: held.lastFailure.message,
+          at: held.lastFailure.at.toISOString(),
+        }
+      : null;
+    const base = {
+      version: held.serving?.label ?? null,
+      loading: held.loading?.label ?? null,
+      lastError,
+      backend,
+      workers: options.workers,
+    };
+    if (closed) return { ...base, ready: false, state: 'no-model', reason: 'the server is shutting down' };
+    switch (held.state) {
+      case 'ready':
+        return { ...base, ready: true, state: 'ready', reason: null };
+      case 'loading':
+        return {
+          ...base,
+          ready: false,
+          state: 'loading',
+          reason: `loading model ${held.loading!.label}; replies start when it is ready`,
+        };
+      case 'failed':
+        return {
+          ...base,
+          ready: false,
+          state: 'failed',
+          reason: `model ${held.lastFailure!.target.label} failed to load: ${held.lastFailure!.message}`,
+        };
+      case 'empty':
+        return {
+          ...base,
+          ready: false,
+          state: 'no-model',
+          reason: target
+            ? `model ${target.label} is not loaded yet`
+            : `no model to serve: nothing is promoted and no base model is installed${
+                options.baseModelDir ? ` at ${options.baseModelDir}` : ''
+              } (run \`parley model pull\`, or train and promote a version)`,
+        };
+    }
+  };
+
+  return {
+    get ready() {
+      return holder.ready;
+    },
+    status,
+    async reply(turns, replyOptions = {}) {
+      const lease = holder.acquire();
+      if (!lease) throw unavailable(`The chat model is not ready: ${status().reason}.`, 'model_not_ready');
+      try {
+        const generated = await lease.value.generate(
+          {
+            turns,
+            systemPrompt: options.systemPrompt,
+            maxNewTokens: replyOptions.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
+            sampling: replyOptions.sampling ?? DEFAULT_SAMPLING,
+            seed: replyOptions.seed,
+          },
+          { onDelta: replyOptions.onToken, signal: replyOptions.signal },
+        );
+        return {
+          text: generated.text,
+          confidence: generated.confidence,
+          modelVersion: lease.target.label,
+          finishReason: generated.finishReason,
+          tokens: generated.tokens,
+        };
+      } finally {
+        lease.release();
+      }
+    },
+    refresh,
+    onSwap(listener) {
+      swapListeners.add(listener);
+      return () => swapListeners.delete(listener);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await holder.close();
+    },
+  };
+}
