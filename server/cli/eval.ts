@@ -2,8 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
+import { HttpError } from '../errors.js';
 import { rankingCasesFromDataset } from '../evaluate/build-cases.js';
 import { readRankingCases } from '../evaluate/cases.js';
+import { compareVersions } from '../evaluate/compare.js';
 import { rankCases } from '../evaluate/ranking.js';
 import { loadModel } from '../ml/architectures/registry.js';
 import { useBackend } from '../ml/backend.js';
@@ -26,7 +28,9 @@ async function modelDirectory(model: string): Promise<string> {
 }
 
 export function registerEval(program: Command): void {
-  const evaluate = program.command('eval').description('evaluate models: next-response ranking');
+  const evaluate = program
+    .command('eval')
+    .description('evaluate models: next-response ranking, and a new version against the active one');
 
   evaluate
     .command('ranking')
@@ -86,4 +90,62 @@ export function registerEval(program: Command): void {
         await db.close();
       }
     });
+
+  evaluate
+    .command('compare')
+    .description(
+      'compare a version with the active one (or the base model it was trained from) on its dataset: ' +
+        'validation loss and perplexity, ranking R@1/MRR, generation quality, ratings, side-by-side replies; ' +
+        'stores the report on the version and prints it as JSON',
+    )
+    .argument('<new>', 'version label (v3) or id')
+    .option(
+      '--against <version|dir>',
+      'the version (or a model directory) to compare with; default the active one',
+    )
+    .option(
+      '--dataset <id>',
+      'dataset whose validation split to use; default the one the version was trained on',
+    )
+    .option('--ranking-cases <n>', 'ranking cases (1 true + 9 other replies)', positiveInteger, 100)
+    .option('--samples <n>', 'validation contexts each model replies to', positiveInteger, 50)
+    .option('--examples <n>', 'side-by-side examples in the report', positiveInteger, 20)
+    .option('--max-new-tokens <n>', 'longest generated reply, in tokens', positiveInteger, 64)
+    .option('--seed <n>', 'seed for the ranking cases and generation samples', positiveInteger, 1)
+    .action(
+      async (
+        version: string,
+        flags: {
+          against?: string;
+          dataset?: string;
+          rankingCases: number;
+          samples: number;
+          examples: number;
+          maxNewTokens: number;
+          seed: number;
+        },
+      ) => {
+        const env = loadEnv();
+        await useBackend(env.TFJS_BACKEND);
+        const db = await openDatabase(env, { shareRunning: true });
+        try {
+          const report = await compareVersions(db.models, version, {
+            against: flags.against,
+            datasetId: flags.dataset,
+            rankingCases: flags.rankingCases,
+            samples: flags.samples,
+            examples: flags.examples,
+            maxNewTokens: flags.maxNewTokens,
+            seed: flags.seed,
+            onProgress: (line) => say(`compare: ${line}`),
+          }).catch((error: unknown) => {
+            if (error instanceof HttpError) throw new CliError(error.message);
+            throw error;
+          });
+          printJson(report);
+        } finally {
+          await db.close();
+        }
+      },
+    );
 }

@@ -3,50 +3,26 @@
  * replied, the turns before it as context, and that reply among 9 agent replies from other
  * validation conversations. Seeded, so the same dataset gives the same cases.
  */
-import type { ObjectId } from 'mongodb';
-import { splitOf } from '../datasets/split.js';
+
 import type { Models } from '../db/models/index.js';
-import { notFound } from '../errors.js';
 import { seededRandom, shuffle } from '../seeded-random.js';
 import type { RankingCase } from './cases.js';
-
-interface Turn {
-  role: 'customer' | 'agent';
-  text: string;
-}
+import { type ValidationConversation, validationConversations } from './validation-split.js';
 
 export async function rankingCasesFromDataset(
   models: Pick<Models, 'Dataset' | 'Conversation'>,
   datasetId: string,
   options: { count?: number; candidates?: number; seed?: number } = {},
 ): Promise<RankingCase[]> {
-  const dataset = await models.Dataset.findById(datasetId).lean();
-  if (!dataset) throw notFound(`No dataset ${datasetId}.`, 'dataset_not_found');
-  const percent = dataset.render?.validationPercent ?? 10;
-  const query: Record<string, unknown> = {
-    sourceId: { $in: dataset.sourceIds as ObjectId[] },
-    anonymizedAt: { $ne: null },
-    deletedAt: null,
-  };
-  const started: Record<string, Date> = {};
-  if (dataset.filters?.since) started.$gte = dataset.filters.since;
-  if (dataset.filters?.until) started.$lt = dataset.filters.until;
-  if (Object.keys(started).length > 0) query.startedAt = started;
-  if (dataset.filters?.channel) query.channel = dataset.filters.channel;
+  return rankingCasesFromConversations(await validationConversations(models, datasetId), options);
+}
 
-  const conversations: Turn[][] = [];
-  for await (const conversation of models.Conversation.find(query, { messages: 1 })
-    .sort({ _id: 1 })
-    .lean()
-    .cursor()) {
-    if (splitOf(conversation._id.toHexString(), percent) !== 'validation') continue;
-    conversations.push(
-      conversation.messages.map((m) => ({
-        role: m.role === 'customer' ? 'customer' : 'agent',
-        text: m.text,
-      })),
-    );
-  }
+/** The cases of rankingCasesFromDataset, from its validation conversations already read. */
+export function rankingCasesFromConversations(
+  validation: ValidationConversation[],
+  options: { count?: number; candidates?: number; seed?: number } = {},
+): RankingCase[] {
+  const conversations = validation.map((c) => c.turns);
   const random = seededRandom(options.seed ?? 1);
   const wanted = options.candidates ?? 10;
   const replies = conversations.flatMap((turns, c) =>

@@ -10,8 +10,23 @@ interface VersionLike {
   hyperparameters?: unknown;
   privacy?: unknown;
   metrics?: unknown;
+  comparison?: unknown;
   promotedAt?: Date | null;
   createdAt?: Date;
+}
+
+/** Which model the stored comparison report was made against, and when; the report itself is `parley eval compare`'s. */
+function comparisonSummary(comparison: unknown) {
+  const report = comparison as {
+    against?: { kind?: string; version?: string | null; artifactPath?: string };
+    createdAt?: string;
+  } | null;
+  if (!report?.against) return null;
+  return {
+    against: report.against.version ?? report.against.artifactPath ?? null,
+    againstKind: report.against.kind ?? null,
+    createdAt: report.createdAt ?? null,
+  };
 }
 
 export function presentVersion(version: VersionLike) {
@@ -27,6 +42,7 @@ export function presentVersion(version: VersionLike) {
     hyperparameters: version.hyperparameters ?? {},
     privacy: version.privacy ?? null,
     metrics: version.metrics ?? {},
+    comparison: comparisonSummary(version.comparison),
     promotedAt: version.promotedAt ?? null,
     createdAt: version.createdAt ?? null,
   };

@@ -7,7 +7,7 @@ import { ObjectId } from 'mongodb';
 import { deterministicId } from '../db/ids.js';
 import type { Models } from '../db/models/index.js';
 import { conflict, notFound } from '../errors.js';
-import { type GateTolerances, gateFailures } from './gate.js';
+import { type GateMetrics, type GateTolerances, gateFailures } from './gate.js';
 
 export const ACTIVE_STATE_KEY = 'active-model';
 const activeStateId = () => deterministicId('system-state', ACTIVE_STATE_KEY);
@@ -24,7 +24,7 @@ export interface Actor {
   userId?: ObjectId | null;
 }
 
-type RegistryModels = Pick<Models, 'ModelVersion' | 'SystemState' | 'AuditEvent'>;
+export type RegistryModels = Pick<Models, 'ModelVersion' | 'SystemState' | 'AuditEvent'>;
 
 async function activeState(models: RegistryModels): Promise<ActiveState> {
   const doc = await models.SystemState.findById(activeStateId()).lean();
@@ -40,7 +40,8 @@ async function saveActive(models: RegistryModels, state: ActiveState): Promise<v
   );
 }
 
-async function findVersion(models: RegistryModels, idOrLabel: string) {
+/** A version by label (v3) or id; 404 when there is none. */
+export async function findVersion(models: RegistryModels, idOrLabel: string) {
   const byLabel = await models.ModelVersion.findOne({ version: idOrLabel }).lean();
   if (byLabel) return byLabel;
   if (ObjectId.isValid(idOrLabel) && /^[0-9a-f]{24}$/i.test(idOrLabel)) {
@@ -58,6 +59,29 @@ const gateMetrics = (metrics: unknown) => {
     r1: typeof r1 === 'number' ? r1 : null,
   };
 };
+
+interface StoredEvaluation {
+  loss?: { validationLoss?: number } | null;
+  ranking?: { r1?: number } | null;
+}
+
+/** Gate metrics from a stored comparison report, when it was made against `activeId`. */
+export function comparisonGateMetrics(
+  comparison: unknown,
+  activeId: string,
+): { candidate: GateMetrics; active: GateMetrics } | null {
+  const report = comparison as {
+    against?: { versionId?: string | null };
+    evaluations?: { new?: StoredEvaluation; against?: StoredEvaluation };
+  } | null;
+  if (!report?.evaluations?.new || !report.evaluations.against || report.against?.versionId !== activeId)
+    return null;
+  const of = (e: StoredEvaluation): GateMetrics => ({
+    validationLoss: e.loss?.validationLoss ?? null,
+    r1: e.ranking?.r1 ?? null,
+  });
+  return { candidate: of(report.evaluations.new), active: of(report.evaluations.against) };
+}
 
 export class GateError extends Error {
   readonly status = 409;
@@ -83,11 +107,16 @@ export async function promoteVersion(
     throw conflict(`Version ${version.version} is already active.`, 'already_active');
   const active = state.versionId ? await models.ModelVersion.findById(state.versionId).lean() : null;
 
-  const failures = gateFailures(
-    gateMetrics(version.metrics),
-    active ? gateMetrics(active.metrics) : null,
-    options.tolerances,
-  );
+  // The comparison report measured both on the same data: the gate reads it when it was made
+  // against the version active now; otherwise each version's own stored metrics.
+  const compared = active ? comparisonGateMetrics(version.comparison, active._id.toHexString()) : null;
+  const failures = compared
+    ? gateFailures(compared.candidate, compared.active, options.tolerances)
+    : gateFailures(
+        gateMetrics(version.metrics),
+        active ? gateMetrics(active.metrics) : null,
+        options.tolerances,
+      );
   if (failures.length > 0 && !options.override) throw new GateError(failures);
 
   await saveActive(models, {
@@ -112,6 +141,7 @@ export async function promoteVersion(
     details: {
       version: version.version,
       previous: active?.version ?? null,
+      gateSource: compared ? 'comparison' : 'metrics',
       ...(failures.length > 0 ? { override: options.override, gateFailures: failures } : {}),
     },
   });

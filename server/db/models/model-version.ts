@@ -29,6 +29,8 @@ export const modelVersionSchema = new Schema(
       unit: { type: String, enum: PRIVACY_UNITS, default: null },
     },
     metrics: { type: Schema.Types.Mixed, default: {} },
+    /** The latest comparison report against the active version (server/evaluate/compare.ts). */
+    comparison: { type: Schema.Types.Mixed, default: null },
     promotedAt: { type: Date, default: null },
     promotedBy: { type: Schema.Types.ObjectId, ref: 'User', default: null },
   },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gateFailures } from '../../../../server/registry/gate.js';
+import { comparisonGateMetrics } from '../../../../server/registry/promote.js';
 
 const tolerances = { loss: 0.02, r1: 0.02 };
 
@@ -21,5 +22,31 @@ describe('promotion gate', () => {
     expect(gateFailures({ validationLoss: 2.5 }, { validationLoss: 2 }, tolerances)[0]).toMatch(
       /validation loss 2\.5000 is worse than the active version's 2\.0000 by more than 2%/,
     );
+  });
+});
+
+describe('gate metrics from a stored comparison report', () => {
+  const report = (againstId: string | null) => ({
+    against: { versionId: againstId },
+    evaluations: {
+      new: { loss: { validationLoss: 1.5 }, ranking: { r1: 0.6 } },
+      against: { loss: { validationLoss: 2 }, ranking: null },
+    },
+  });
+
+  it('reads both sides from a report made against the active version', () => {
+    expect(comparisonGateMetrics(report('a1'), 'a1')).toEqual({
+      candidate: { validationLoss: 1.5, r1: 0.6 },
+      active: { validationLoss: 2, r1: null },
+    });
+  });
+
+  it.each([
+    ['a report against another version', report('b2')],
+    ['a report against the base model', report(null)],
+    ['no report', null],
+    ['a report without evaluations', { against: { versionId: 'a1' } }],
+  ])('ignores %s', (_what, comparison) => {
+    expect(comparisonGateMetrics(comparison, 'a1')).toBeNull();
   });
 });
