@@ -4,13 +4,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TFJS_BACKENDS } from '../env.js';
-import { installWebGpu } from './backend-webgpu.js';
+import { installWebGpu, type WebGpuOptions } from './backend-webgpu.js';
 import { registerWasmUnsortedSegmentSum } from './kernels/unsorted-segment-sum.js';
 
 export type BackendChoice = (typeof TFJS_BACKENDS)[number];
 type Candidate = Exclude<BackendChoice, 'auto'>;
 
-/** auto's order: native GPU, WebGPU on a real GPU, native CPU, wasm (~20-30x cpu on matMul), cpu. */
+/** auto's order: native GPU, WebGPU on a real GPU (never a software adapter), native CPU, wasm (~20-30x cpu on matMul), cpu. */
 export const AUTO_ORDER: readonly Candidate[] = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'];
 
 export interface BackendSelection {
@@ -20,6 +20,19 @@ export interface BackendSelection {
   /** One line: what was chosen and why every earlier candidate was passed over. */
   reason: string;
   skipped: { backend: Candidate; why: string }[];
+  /** Set when the choice works but is not what its name suggests: WebGPU on a software adapter. */
+  warning?: string;
+}
+
+export interface SelectOptions {
+  /**
+   * webgpu only: `software` asks for the software adapter (Mesa's lavapipe) even where a GPU is
+   * present, so that tests run the GPU code path alike on every machine; it fails, saying what to
+   * install, where there is none. Ignored by auto, which never takes a software adapter.
+   */
+  webgpuAdapter?: 'default' | 'software';
+  /** Where the warning goes; by default process.emitWarning. */
+  warn?: (message: string) => void;
 }
 
 class Unavailable extends Error {}
@@ -54,8 +67,14 @@ async function activate(name: string): Promise<void> {
   if (!started) throw new Unavailable(`the ${name} backend failed to start`);
 }
 
+interface Started {
+  name: string;
+  note?: string;
+  warning?: string;
+}
+
 /** Starts `candidate`; returns tfjs's backend name and a note, or throws Unavailable with the reason. */
-async function start(candidate: Candidate): Promise<{ name: string; note?: string }> {
+async function start(candidate: Candidate, webgpu: WebGpuOptions = {}): Promise<Started> {
   switch (candidate) {
     case 'node-gpu':
     case 'node':
@@ -63,17 +82,27 @@ async function start(candidate: Candidate): Promise<{ name: string; note?: strin
       await activate('tensorflow');
       return { name: 'tensorflow' };
     case 'webgpu': {
-      // Neither package is a dependency: a missing one means no WebGPU at all. The backend module must
-      // load after navigator.gpu exists, as it registers itself only if it sees one.
+      // Both are dependencies, but an install may omit them: a missing one means no WebGPU at all. The
+      // backend module must load after navigator.gpu exists, as it registers itself only if it sees one.
       for (const pkg of ['webgpu', '@tensorflow/tfjs-backend-webgpu'])
         if (!isInstalled(pkg)) throw new Unavailable(`${pkg} is not installed`);
       const dawn = await load('webgpu');
-      const adapter = await installWebGpu(dawn as Parameters<typeof installWebGpu>[0]).catch((error) => {
+      const { adapter, software } = await installWebGpu(
+        dawn as Parameters<typeof installWebGpu>[0],
+        webgpu,
+      ).catch((error) => {
         throw new Unavailable((error as Error).message);
       });
       await load('@tensorflow/tfjs-backend-webgpu');
       await activate('webgpu');
-      return { name: 'webgpu', note: adapter };
+      if (!software) return { name: 'webgpu', note: adapter };
+      return {
+        name: 'webgpu',
+        note: `software adapter: ${adapter}`,
+        warning:
+          `the webgpu backend runs on a software adapter (${adapter}): the GPU code path on the CPU, ` +
+          'slower than wasm; good for testing that path, not for training',
+      };
     }
     case 'wasm':
       await load('@tensorflow/tfjs-backend-wasm');
@@ -90,14 +119,21 @@ async function start(candidate: Candidate): Promise<{ name: string; note?: strin
  * Activates `choice`. auto tries AUTO_ORDER and takes the first that starts; a named backend that
  * cannot start is an error that says why.
  */
-export async function selectBackend(choice: BackendChoice): Promise<BackendSelection> {
+export async function selectBackend(
+  choice: BackendChoice,
+  options: SelectOptions = {},
+): Promise<BackendSelection> {
   // tfjs prints a banner recommending tfjs-node through console.warn unless PROD is set.
   tf.env().set('PROD', true);
   if (choice !== 'auto') {
     try {
-      const { name, note } = await start(choice);
+      // Named explicitly, webgpu may run on a software adapter, with a warning.
+      const webgpu = { allowSoftware: true, forceSoftware: options.webgpuAdapter === 'software' };
+      const { name, note, warning } = await start(choice, webgpu);
       const reason = `TFJS_BACKEND=${choice}${note ? ` (${note})` : ''}`;
-      return { name, choice, reason, skipped: [] };
+      if (!warning) return { name, choice, reason, skipped: [] };
+      (options.warn ?? ((message) => process.emitWarning(message, 'ParleyWarning')))(warning);
+      return { name, choice, reason, skipped: [], warning };
     } catch (error) {
       throw new Error(`TFJS_BACKEND=${choice} cannot be used: ${(error as Error).message}`);
     }
