@@ -1,12 +1,12 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
-import { selectBackend } from '../ml/backend.js';
 import { UnreachableTargetError } from '../privacy/dp/calibrate.js';
 import { PrivacyBudgetExceededError, privacyBudgetFromEnv } from '../privacy/dp/ledger.js';
-import { runTrainingJob } from '../train/job.js';
+import { resumeTrainingJob, runTrainingJob, TrainingWorkerDiedError } from '../train/job.js';
 import { CliError, printJson, say } from './output.js';
 import { positiveInteger } from './seed.js';
+import { createTrainProgress } from './train-progress.js';
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -15,7 +15,9 @@ function positiveNumber(value: string): number {
 }
 
 interface TrainFlags {
-  dataset: string;
+  dataset?: string;
+  resume?: string;
+  checkpointEvery?: number;
   base?: string;
   loraRank: number;
   epochs: number;
@@ -36,7 +38,11 @@ export function registerTrain(program: Command): void {
     .description(
       'fine-tune the base model on a dataset with LoRA; registers the result as a candidate model version',
     )
-    .requiredOption('--dataset <id>', 'a dataset built with `parley dataset build`')
+    .option('--dataset <id>', 'a dataset built with `parley dataset build`')
+    .option(
+      '--resume <job>',
+      'continue a stopped, cancelled or killed job from its latest checkpoint (its own settings apply)',
+    )
     .option('--base <dir>', "base model directory (default: the dataset's)")
     .option('--lora-rank <r>', 'LoRA rank', positiveInteger, 8)
     .option('--epochs <n>', 'passes over the training split', positiveInteger, 3)
@@ -49,6 +55,11 @@ export function registerTrain(program: Command): void {
       1,
     )
     .option('--eval-every <n>', 'validation loss every N steps', positiveInteger)
+    .option(
+      '--checkpoint-every <n>',
+      'write a checkpoint every N steps (and at the end); default 50',
+      positiveInteger,
+    )
     .option('--seed <n>', 'seed for the adapter, batches and dropout', positiveInteger, 1)
     .option('--dp', 'differentially-private training (DP-SGD, example level); needs --target-epsilon')
     .option(
@@ -58,61 +69,90 @@ export function registerTrain(program: Command): void {
     )
     .option('--delta <d>', 'with --dp: δ', positiveNumber, 1e-5)
     .option('--json', 'print the result as JSON on stdout')
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags, command: Command) => {
+      if (flags.resume !== undefined) {
+        const ignored = command.options
+          .filter((o) => o.attributeName() !== 'resume' && o.attributeName() !== 'json')
+          .filter((o) => command.getOptionValueSource(o.attributeName()) === 'cli')
+          .map((o) => o.long);
+        if (ignored.length > 0)
+          throw new CliError(`--resume continues the job with its own settings; drop ${ignored.join(', ')}.`);
+      } else if (flags.dataset === undefined) throw new CliError('Pass --dataset ID, or --resume JOB.');
       if (flags.dp && flags.targetEpsilon === undefined) throw new CliError('--dp needs --target-epsilon E.');
       if (!flags.dp && flags.targetEpsilon !== undefined)
         throw new CliError('--target-epsilon only applies with --dp.');
       const env = loadEnv();
-      const backend = await selectBackend(env.TFJS_BACKEND);
       const db = await openDatabase(env, { shareRunning: true });
       const controller = new AbortController();
-      const cancel = () => controller.abort();
+      const cancel = () => {
+        if (!flags.json) say('cancelling: the job stops after this step and writes a checkpoint');
+        controller.abort();
+      };
       process.once('SIGINT', cancel);
-      let lastLine = 0;
-      try {
-        say(`training on the ${backend.name} backend (${backend.reason})`);
-        const result = await runTrainingJob(
-          { models: db.models, dataDir: env.PARLEY_DATA_DIR, privacyBudget: privacyBudgetFromEnv(env) },
-          {
-            datasetId: flags.dataset,
-            base: flags.base,
-            loraRank: flags.loraRank,
-            epochs: flags.epochs,
-            learningRate: flags.lr,
-            batchSize: flags.batchSize,
-            maxGradNorm: flags.maxGradNorm,
-            evalEvery: flags.evalEvery,
-            seed: flags.seed,
-            dp: flags.dp
-              ? { targetEpsilon: flags.targetEpsilon!, delta: flags.delta, maxGradNorm: flags.maxGradNorm }
-              : undefined,
-          },
-          {
-            signal: controller.signal,
-            onStep: (m) => {
-              if (Date.now() - lastLine < 2000 && m.step !== m.totalSteps) return;
-              lastLine = Date.now();
-              say(
-                `train: step ${m.step}/${m.totalSteps} epoch ${m.epoch + 1} loss ${m.loss.toFixed(4)} ` +
-                  `lr ${m.learningRate.toExponential(2)} ${Math.round(m.tokensPerSecond)} tokens/s ETA ${Math.ceil(m.etaSeconds)}s`,
-              );
+      const progress = flags.json ? null : createTrainProgress();
+      const deps = {
+        models: db.models,
+        dataDir: env.PARLEY_DATA_DIR,
+        privacyBudget: privacyBudgetFromEnv(env),
+        backend: env.TFJS_BACKEND,
+      };
+      const hooks = {
+        signal: controller.signal,
+        onStep: progress ? (p: Parameters<typeof progress.update>[0]) => progress.update(p) : undefined,
+        onEvent: flags.json
+          ? undefined
+          : (e: { level: string; message: string }) => {
+              if (e.level !== 'debug') say(`train: ${e.message}`);
             },
-          },
+      };
+      try {
+        const result = await (flags.resume !== undefined
+          ? resumeTrainingJob(deps, flags.resume, hooks)
+          : runTrainingJob(
+              deps,
+              {
+                datasetId: flags.dataset!,
+                base: flags.base,
+                loraRank: flags.loraRank,
+                epochs: flags.epochs,
+                learningRate: flags.lr,
+                batchSize: flags.batchSize,
+                maxGradNorm: flags.maxGradNorm,
+                evalEvery: flags.evalEvery,
+                checkpointEvery: flags.checkpointEvery,
+                seed: flags.seed,
+                dp: flags.dp
+                  ? {
+                      targetEpsilon: flags.targetEpsilon!,
+                      delta: flags.delta,
+                      maxGradNorm: flags.maxGradNorm,
+                    }
+                  : undefined,
+              },
+              hooks,
+            )
         ).catch((error: unknown) => {
-          if (error instanceof PrivacyBudgetExceededError || error instanceof UnreachableTargetError) {
+          if (
+            error instanceof PrivacyBudgetExceededError ||
+            error instanceof UnreachableTargetError ||
+            error instanceof TrainingWorkerDiedError
+          ) {
             throw new CliError(error.message);
           }
           throw error;
         });
+        progress?.stop();
         if (flags.json) printJson(result);
         else
           process.stdout.write(
-            `Training ${result.status}: ${result.metrics.steps} steps, train loss ${result.metrics.trainLoss.toFixed(4)}` +
+            `Training ${result.status} (job ${result.jobId}${result.resumedFrom === null ? '' : `, resumed from step ${result.resumedFrom}`}): ` +
+              `${result.metrics.steps} steps, train loss ${result.metrics.trainLoss.toFixed(4)}` +
               `${result.metrics.validationLoss === null ? '' : `, validation loss ${result.metrics.validationLoss.toFixed(4)}`}` +
               `${result.privacy ? `; ε = ${result.privacy.epsilon.toFixed(3)} at δ = ${result.privacy.delta}` : ''}` +
-              `${result.version ? `; model ${result.version} in ${result.modelDir}` : ''}\n`,
+              `${result.version ? `; model ${result.version} in ${result.modelDir}` : `; resume with \`parley train --resume ${result.jobId}\``}\n`,
           );
       } finally {
+        progress?.stop();
         process.off('SIGINT', cancel);
         await db.close();
       }

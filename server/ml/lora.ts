@@ -55,6 +55,8 @@ let nextId = 0;
 export class LoraAdapter implements LinearDelta {
   /** When true, dropout applies to the LoRA input; false (inference) by default. */
   training = false;
+  /** Seeds each dropout mask when set (a trainer's checkpointed stream); tfjs's own randomness otherwise. */
+  dropoutSeed: (() => number) | null = null;
   readonly scaling: number;
   private readonly byModule: Map<string, LoraPair>;
 
@@ -129,7 +131,10 @@ export class LoraAdapter implements LinearDelta {
     const pair = this.byModule.get(name);
     if (!pair) return undefined;
     return tf.tidy(() => {
-      const input = this.training && this.settings.dropout > 0 ? tf.dropout(x, this.settings.dropout) : x;
+      const input =
+        this.training && this.settings.dropout > 0
+          ? tf.dropout(x, this.settings.dropout, undefined, this.dropoutSeed?.())
+          : x;
       const down = tf.matMul(input, pair.a, false, true); // [T, r]
       return tf.matMul(down, pair.b, false, true).mul(this.scaling) as tf.Tensor2D; // [T, out]
     });

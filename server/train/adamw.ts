@@ -18,6 +18,13 @@ export interface AdamWState {
   moments: { m: number[]; v: number[] }[];
 }
 
+/** The same state as typed arrays, for a checkpoint's safetensors file (exact float32 values). */
+export interface AdamWSnapshot {
+  step: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
 export class AdamW {
   private step = 0;
   private readonly m: tf.Variable[];
@@ -78,6 +85,31 @@ export class AdamW {
       state.moments.forEach(({ m, v }, i) => {
         this.m[i]!.assign(tf.tensor(m, this.m[i]!.shape));
         this.v[i]!.assign(tf.tensor(v, this.v[i]!.shape));
+      });
+    });
+  }
+
+  /** Copies of the moments, read outside any tidy. */
+  snapshot(): AdamWSnapshot {
+    return {
+      step: this.step,
+      m: this.m.map((m) => m.dataSync() as Float32Array).map((data) => data.slice()),
+      v: this.v.map((v) => v.dataSync() as Float32Array).map((data) => data.slice()),
+    };
+  }
+
+  load(snapshot: AdamWSnapshot): void {
+    if (snapshot.m.length !== this.variables.length || snapshot.v.length !== this.variables.length) {
+      throw new Error(`AdamW snapshot holds ${snapshot.m.length} variables, not ${this.variables.length}`);
+    }
+    this.step = snapshot.step;
+    tf.tidy(() => {
+      this.m.forEach((m, i) => {
+        if (snapshot.m[i]!.length !== m.size || snapshot.v[i]!.length !== m.size) {
+          throw new Error(`AdamW snapshot: variable ${i} has ${snapshot.m[i]!.length} values, not ${m.size}`);
+        }
+        m.assign(tf.tensor(snapshot.m[i]!, m.shape));
+        this.v[i]!.assign(tf.tensor(snapshot.v[i]!, m.shape));
       });
     });
   }

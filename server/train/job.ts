@@ -1,27 +1,43 @@
 /**
  * A LoRA fine-tuning job end to end: the dataset's examples, the base model with a fresh adapter,
- * the training loop, then the adapter (PEFT layout) and a merged Hugging Face model directory with
- * its lineage, registered as a candidate model version. Progress is on the job document.
+ * the training loop with checkpoints, then the adapter (PEFT layout) and a merged Hugging Face
+ * model directory with its lineage, registered as a candidate model version. Progress, per-step
+ * metrics and events are on the job document, and on `trainingJobEvents` for live consumers.
+ *
+ * The loop runs in a child process (training-worker.ts), not on the caller's event loop and not
+ * in a worker thread: a training run can use gigabytes and minutes of native or wasm tensor
+ * memory, and tfjs-node's native addon is not safe to load in worker threads. A process of its
+ * own keeps an out-of-memory or a native crash away from the server, which goes on serving chats;
+ * its memory is all returned when it exits; and a killed worker (SIGKILL, OOM killer) is exactly
+ * the failure the checkpoints exist for: `resumeTrainingJob` continues from the latest one.
  */
-import { mkdir } from 'node:fs/promises';
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdir, rename } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ObjectId } from 'mongodb';
 import { deterministicId } from '../db/ids.js';
 import type { Models } from '../db/models/index.js';
 import { conflict, notFound } from '../errors.js';
-import { ARCHITECTURE_REGISTRY } from '../ml/architectures/registry.js';
+import type { BackendChoice } from '../ml/backend.js';
 import { readModelConfig } from '../ml/config.js';
-import { exportModel } from '../ml/export.js';
-import { LoraAdapter } from '../ml/lora.js';
-import { saveAdapter } from '../ml/lora-adapter.js';
-import { loadCheckpoint } from '../ml/safetensors.js';
 import { noiseForTarget } from '../privacy/dp/calibrate.js';
 import { assertWithinBudget, type PrivacyBudget } from '../privacy/dp/ledger.js';
-import { createAccountant } from '../privacy/dp/registry.js';
-import { secureRng } from '../privacy/dp/rng.js';
+import { latestCheckpoint } from './checkpoint.js';
 import { readExamples } from './examples.js';
-import { loraTrainable } from './lora-trainable.js';
-import { type StepMetrics, train } from './trainer.js';
+import type {
+  DpPlan,
+  Hyperparameters,
+  PrivacySpend,
+  ProgressEvent,
+  WorkerMessage,
+  WorkOrder,
+  WorkResult,
+} from './work-order.js';
+
+export type { PrivacySpend, ProgressEvent } from './work-order.js';
 
 export interface TrainJobOptions {
   datasetId: string;
@@ -36,20 +52,36 @@ export interface TrainJobOptions {
   maxGradNorm?: number;
   weightDecay?: number;
   evalEvery?: number;
+  /** A checkpoint every this many steps (default 50) and at the end. */
+  checkpointEvery?: number;
+  /** Checkpoints kept on disk (default 3). */
+  keepCheckpoints?: number;
   seed: number;
   /** DP-SGD at example level: the noise is calibrated so the run spends at most targetEpsilon. */
   dp?: { targetEpsilon: number; delta: number; maxGradNorm: number };
 }
 
-export interface PrivacySpend {
-  epsilon: number;
-  delta: number;
-  noiseMultiplier: number;
-  sampleRate: number;
-  steps: number;
-  clipNorm: number;
-  accountant: 'rdp';
-  unit: 'example';
+export interface TrainJobDeps {
+  models: Models;
+  dataDir: string;
+  privacyBudget?: PrivacyBudget;
+  /** The tensor backend the worker uses (TFJS_BACKEND); default auto. */
+  backend?: BackendChoice;
+}
+
+export interface JobEvent {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  time: Date;
+}
+
+export interface TrainJobHooks {
+  onStep?: (progress: ProgressEvent) => void;
+  onEvent?: (event: JobEvent) => void;
+  /** Aborting it cancels the job: the worker stops at the next step and writes a checkpoint. */
+  signal?: AbortSignal;
+  /** The worker process, once started. */
+  onWorker?: (worker: ChildProcess) => void;
 }
 
 export interface TrainJobResult {
@@ -58,15 +90,40 @@ export interface TrainJobResult {
   version: string | null;
   modelDir: string | null;
   adapterDir: string;
+  /** The step the run continued from, when it was a resume. */
+  resumedFrom: number | null;
   metrics: { steps: number; trainLoss: number; validationLoss: number | null; durationMs: number };
   /** What a DP run spent (null without DP). */
   privacy: PrivacySpend | null;
 }
 
+/** Live job progress for the admin UI: 'progress' (jobId, ProgressEvent), 'event' (jobId, JobEvent). */
+export const trainingJobEvents = new EventEmitter();
+
+/** The worker died before reporting a result (killed, out of memory, crashed). The job can be resumed. */
+export class TrainingWorkerDiedError extends Error {
+  override name = 'TrainingWorkerDiedError';
+  constructor(
+    readonly jobId: string,
+    readonly step: number,
+    how: string,
+  ) {
+    super(
+      `The training worker of job ${jobId} ${how} after step ${step}; ` +
+        `\`parley train --resume ${jobId}\` continues it from its last checkpoint.`,
+    );
+  }
+}
+
+const WORKER = fileURLToPath(new URL('./training-worker.mjs', import.meta.url));
+const LEASE_MS = 60_000;
+const FLUSH_MS = 1_000;
+const leaseOwner = () => `${hostname()}:${process.pid}`;
+
 export async function runTrainingJob(
-  deps: { models: Models; dataDir: string; privacyBudget?: PrivacyBudget },
+  deps: TrainJobDeps,
   options: TrainJobOptions,
-  hooks: { onStep?: (metrics: StepMetrics) => void; signal?: AbortSignal } = {},
+  hooks: TrainJobHooks = {},
 ): Promise<TrainJobResult> {
   const { models } = deps;
   const dataset = ObjectId.isValid(options.datasetId)
@@ -77,16 +134,15 @@ export async function runTrainingJob(
     throw conflict(`Dataset ${options.datasetId} is ${dataset.status}, not ready.`, 'dataset_not_ready');
   const base = options.base ?? dataset.render?.baseModel;
   if (!base) throw notFound('No base model: pass one.', 'base_not_found');
-
-  const trainExamples = await readExamples(dataset.artifactPath!, 'train');
-  const validationExamples = await readExamples(dataset.artifactPath!, 'validation');
-  if (trainExamples.length === 0)
+  const trainCount = (await readExamples(dataset.artifactPath!, 'train')).length;
+  if (trainCount === 0)
     throw conflict(`Dataset ${options.datasetId} has no training examples.`, 'dataset_empty');
+  await readModelConfig(base); // a missing or unsupported base fails here, not in the worker
 
-  let dpPlan: { noiseMultiplier: number; sampleRate: number; steps: number; expectedEpsilon: number } | null =
-    null;
+  let dp: DpPlan | null = null;
+  let targetEpsilon: number | null = null;
   if (options.dp) {
-    const sampleRate = Math.min(1, options.batchSize / trainExamples.length);
+    const sampleRate = Math.min(1, options.batchSize / trainCount);
     const steps = Math.max(1, Math.round(options.epochs / sampleRate));
     const calibrated = noiseForTarget({
       targetEpsilon: options.dp.targetEpsilon,
@@ -94,12 +150,14 @@ export async function runTrainingJob(
       sampleRate,
       steps,
     });
-    dpPlan = {
+    dp = {
       noiseMultiplier: calibrated.noiseMultiplier,
       sampleRate,
       steps,
-      expectedEpsilon: calibrated.epsilon,
+      clipNorm: options.dp.maxGradNorm,
+      delta: options.dp.delta,
     };
+    targetEpsilon = options.dp.targetEpsilon;
     // Refuse before anything starts: a run that would exceed the budget never begins.
     await assertWithinBudget(
       models,
@@ -108,9 +166,8 @@ export async function runTrainingJob(
     );
   }
 
-  const started = performance.now();
   const jobId = new ObjectId();
-  const hyperparameters = {
+  const hyperparameters: Hyperparameters = {
     loraRank: options.loraRank,
     loraAlpha: options.loraAlpha ?? options.loraRank * 2,
     loraDropout: options.loraDropout ?? 0.05,
@@ -120,183 +177,448 @@ export async function runTrainingJob(
     maxGradNorm: options.maxGradNorm ?? 1,
     weightDecay: options.weightDecay ?? 0.01,
     seed: options.seed,
+    evalEvery: options.evalEvery ?? null,
+    checkpointEvery: options.checkpointEvery ?? 50,
+    keepCheckpoints: options.keepCheckpoints ?? 3,
   };
+  const jobDir = path.join(deps.dataDir, 'training', jobId.toHexString());
   await models.TrainingJob.create({
     _id: jobId,
     datasetId: dataset._id,
     baseModel: base,
     mode: 'lora',
     hyperparameters,
-    privacy: options.dp
+    privacy: dp
       ? {
           enabled: true,
-          targetEpsilon: options.dp.targetEpsilon,
-          delta: options.dp.delta,
-          noiseMultiplier: dpPlan!.noiseMultiplier,
+          targetEpsilon,
+          delta: dp.delta,
+          noiseMultiplier: dp.noiseMultiplier,
           accountant: 'rdp',
+          sampleRate: dp.sampleRate,
+          plannedSteps: dp.steps,
+          clipNorm: dp.clipNorm,
         }
       : { enabled: false },
-    status: 'running',
-    startedAt: new Date(),
+    status: 'queued',
+    jobDir,
   });
-
-  const config = await readModelConfig(base);
-  const checkpoint = await loadCheckpoint(base);
-  const adapter = LoraAdapter.create(config, {
-    r: hyperparameters.loraRank,
-    alpha: hyperparameters.loraAlpha,
-    dropout: hyperparameters.loraDropout,
-    seed: options.seed,
-  });
-  const model = ARCHITECTURE_REGISTRY[config.architecture](config, checkpoint, adapter);
-  const jobDir = path.join(deps.dataDir, 'training', jobId.toHexString());
-  const adapterDir = path.join(jobDir, 'adapter');
-  try {
-    const accountant = createAccountant('rdp');
-    const dpSettings =
-      options.dp && dpPlan
-        ? {
-            noiseMultiplier: dpPlan.noiseMultiplier,
-            clipNorm: options.dp.maxGradNorm,
-            sampleRate: dpPlan.sampleRate,
-            rng: secureRng(),
-            accountant,
-          }
-        : undefined;
-    const result = await train(
-      loraTrainable(model, adapter),
-      { train: trainExamples, validation: validationExamples },
-      {
-        dp: dpSettings,
-        epochs: options.epochs,
-        batchSize: options.batchSize,
-        learningRate: options.learningRate,
-        maxGradNorm: hyperparameters.maxGradNorm,
-        weightDecay: hyperparameters.weightDecay,
-        evalEvery: options.evalEvery,
-        seed: options.seed,
-      },
-      {
-        signal: hooks.signal,
-        onStep: (metrics) => {
-          hooks.onStep?.(metrics);
-          void models.TrainingJob.updateOne(
-            { _id: jobId },
-            {
-              $set: {
-                progress: {
-                  step: metrics.step,
-                  totalSteps: metrics.totalSteps,
-                  epoch: metrics.epoch,
-                  trainLoss: metrics.loss,
-                  tokensPerSecond: metrics.tokensPerSecond,
-                },
-              },
-            },
-          ).catch(() => undefined);
-        },
-      },
-    );
-    await mkdir(adapterDir, { recursive: true });
-    await saveAdapter(adapterDir, adapter, { baseModelNameOrPath: base });
-    const metrics = {
-      steps: result.steps,
-      trainLoss: result.finalLoss,
-      validationLoss: result.validationLoss,
-      durationMs: Math.round(performance.now() - started),
-    };
-    // Whatever ran is spent, a cancelled run's steps included.
-    const privacy: PrivacySpend | null =
-      options.dp && dpPlan
-        ? {
-            epsilon: accountant.getEpsilon(options.dp.delta),
-            delta: options.dp.delta,
-            noiseMultiplier: dpPlan.noiseMultiplier,
-            sampleRate: dpPlan.sampleRate,
-            steps: result.steps,
-            clipNorm: options.dp.maxGradNorm,
-            accountant: 'rdp',
-            unit: 'example',
-          }
-        : null;
-    if (privacy) {
-      await models.TrainingJob.updateOne(
-        { _id: jobId },
-        { $set: { 'privacy.epsilonSpent': privacy.epsilon } },
-      );
-    }
-    if (result.cancelled) {
-      await models.TrainingJob.updateOne(
-        { _id: jobId },
-        { $set: { status: 'cancelled', finishedAt: new Date() } },
-      );
-      return {
-        jobId: jobId.toHexString(),
-        status: 'cancelled',
-        version: null,
-        modelDir: null,
-        adapterDir,
-        metrics,
-        privacy,
-      };
-    }
-
-    const version = `v${(await models.ModelVersion.countDocuments()) + 1}`;
-    const modelDir = path.join(deps.dataDir, 'models', version);
-    const lineage = {
-      baseModel: base,
-      dataSnapshot: dataset._id.toHexString(),
-      hyperParameters: hyperparameters,
-      metrics: {
-        trainLoss: metrics.trainLoss,
-        ...(metrics.validationLoss === null ? {} : { validationLoss: metrics.validationLoss }),
-      },
-      trainingJob: jobId.toHexString(),
-      ...(privacy ? { privacy } : {}),
-    };
-    await exportModel({ baseDir: base, outDir: modelDir, adapter, lineage });
-    const versionId = deterministicId('model-version', version);
-    await models.ModelVersion.create({
-      _id: versionId,
-      version,
-      status: 'candidate',
-      artifactPath: modelDir,
-      baseModel: base,
-      architecture: config.architecture,
-      datasetId: dataset._id,
-      trainingJobId: jobId,
+  return supervise(
+    deps,
+    {
+      jobId: jobId.toHexString(),
+      jobDir,
+      datasetDir: dataset.artifactPath!,
+      base,
+      backend: deps.backend ?? 'auto',
       hyperparameters,
-      metrics: lineage.metrics,
-      ...(privacy ? { privacy } : {}),
+      dp,
+      lineage: {
+        baseModel: base,
+        dataSnapshot: dataset._id.toHexString(),
+        hyperParameters: { ...hyperparameters },
+        trainingJob: jobId.toHexString(),
+      },
+    },
+    dataset._id,
+    null,
+    hooks,
+  );
+}
+
+/**
+ * Continues a job that stopped before it finished (cancelled, failed, or whose process died) from
+ * its latest checkpoint, with the hyper-parameters, seed and DP plan it was started with.
+ */
+export async function resumeTrainingJob(
+  deps: TrainJobDeps,
+  jobId: string,
+  hooks: TrainJobHooks = {},
+): Promise<TrainJobResult> {
+  const { models } = deps;
+  const job = ObjectId.isValid(jobId) ? await models.TrainingJob.findById(jobId).lean() : null;
+  if (!job) throw notFound(`No training job ${jobId}.`, 'job_not_found');
+  if (job.status === 'succeeded')
+    throw conflict(`Training job ${jobId} has already succeeded.`, 'job_finished');
+  if ((job.status === 'running' || job.status === 'queued') && leaseIsLive(job.lease)) {
+    throw conflict(
+      `Training job ${jobId} is running (held by ${job.lease?.owner} until ${job.lease?.expiresAt?.toISOString()}).`,
+      'job_running',
+    );
+  }
+  const dataset = await models.Dataset.findById(job.datasetId).lean();
+  if (!dataset?.artifactPath) throw notFound(`The dataset of job ${jobId} is gone.`, 'dataset_not_found');
+  const jobDir = job.jobDir ?? path.join(deps.dataDir, 'training', jobId);
+  const hyperparameters = job.hyperparameters as Hyperparameters;
+  const privacy = job.privacy;
+  const dp: DpPlan | null = privacy?.enabled
+    ? {
+        noiseMultiplier: privacy.noiseMultiplier!,
+        sampleRate: privacy.sampleRate!,
+        steps: privacy.plannedSteps!,
+        clipNorm: privacy.clipNorm!,
+        delta: privacy.delta!,
+      }
+    : null;
+  const latest = await latestCheckpoint(jobDir);
+  return supervise(
+    deps,
+    {
+      jobId,
+      jobDir,
+      datasetDir: dataset.artifactPath,
+      base: job.baseModel,
+      backend: deps.backend ?? 'auto',
+      hyperparameters,
+      dp,
+      lineage: {
+        baseModel: job.baseModel,
+        dataSnapshot: dataset._id.toHexString(),
+        hyperParameters: { ...hyperparameters },
+        trainingJob: jobId,
+      },
+    },
+    dataset._id,
+    latest?.step ?? 0,
+    hooks,
+  );
+}
+
+/** Asks the process running `jobId` to stop it at the next step (it writes a checkpoint first). */
+export async function cancelTrainingJob(models: Models, jobId: string): Promise<boolean> {
+  if (!ObjectId.isValid(jobId)) return false;
+  const updated = await models.TrainingJob.updateOne(
+    { _id: new ObjectId(jobId), status: { $in: ['queued', 'running'] } },
+    { $set: { cancelRequested: true } },
+  );
+  return updated.modifiedCount > 0;
+}
+
+function leaseIsLive(lease: { owner?: string | null; expiresAt?: Date | null } | null | undefined): boolean {
+  if (!lease?.owner || !lease.expiresAt) return false;
+  const [host, pid] = lease.owner.split(':');
+  if (host === hostname() && pid) {
+    // On this machine the owner's pid tells for sure: a dead process holds nothing.
+    try {
+      process.kill(Number(pid), 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+  return lease.expiresAt.getTime() > Date.now();
+}
+
+/**
+ * Batches the job document's writes (progress, per-step metrics, events, lease renewal) into one
+ * update at a time, so a fast loop never queues thousands of writes; each write also reads back
+ * whether a cancel was requested.
+ */
+class JobRecorder {
+  private metrics: Record<string, unknown>[] = [];
+  private events: JobEvent[] = [];
+  private fields: Record<string, unknown> = {};
+  private inFlight: Promise<void> | null = null;
+  cancelRequested = false;
+  lastError: Error | null = null;
+
+  constructor(
+    private readonly models: Models,
+    private readonly jobId: ObjectId,
+  ) {}
+
+  private get dirty(): boolean {
+    return this.metrics.length > 0 || this.events.length > 0 || Object.keys(this.fields).length > 0;
+  }
+
+  set(fields: Record<string, unknown>): void {
+    Object.assign(this.fields, fields);
+    this.kick();
+  }
+
+  metric(entry: Record<string, unknown>): void {
+    this.metrics.push(entry);
+    this.kick();
+  }
+
+  event(event: JobEvent): void {
+    this.events.push(event);
+    this.kick();
+  }
+
+  /** Renews the lease and polls for a cancel even when no step reports (slow steps). */
+  tick(): void {
+    this.fields['lease.expiresAt'] = new Date(Date.now() + LEASE_MS);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.inFlight) return;
+    this.inFlight = this.write().finally(() => {
+      this.inFlight = null;
+      if (this.dirty) this.kick();
     });
+  }
+
+  private async write(): Promise<void> {
+    const update: Record<string, Record<string, unknown>> = {
+      $set: { ...this.fields, 'lease.expiresAt': new Date(Date.now() + LEASE_MS) },
+    };
+    if (this.metrics.length > 0 || this.events.length > 0) {
+      update.$push = {};
+      if (this.metrics.length > 0) update.$push.metrics = { $each: this.metrics };
+      if (this.events.length > 0) update.$push.events = { $each: this.events };
+    }
+    this.metrics = [];
+    this.events = [];
+    this.fields = {};
+    try {
+      const job = await this.models.TrainingJob.findOneAndUpdate({ _id: this.jobId }, update, {
+        new: true,
+        projection: { cancelRequested: 1 },
+      }).lean();
+      if (job?.cancelRequested) this.cancelRequested = true;
+    } catch (error) {
+      this.lastError = error as Error; // progress is best effort; the result is written on its own
+    }
+  }
+
+  async flush(): Promise<void> {
+    while (this.inFlight || this.dirty) {
+      if (!this.inFlight) this.kick();
+      await this.inFlight;
+    }
+  }
+}
+
+async function supervise(
+  deps: TrainJobDeps,
+  order: WorkOrder,
+  datasetId: ObjectId,
+  resumeFrom: number | null,
+  hooks: TrainJobHooks,
+): Promise<TrainJobResult> {
+  const { models } = deps;
+  const jobId = new ObjectId(order.jobId);
+  const started = performance.now();
+  const recorder = new JobRecorder(models, jobId);
+  const note = (level: JobEvent['level'], message: string) => {
+    const event = { level, message, time: new Date() };
+    recorder.event(event);
+    hooks.onEvent?.(event);
+    trainingJobEvents.emit('event', order.jobId, event);
+  };
+
+  const claim: Record<string, unknown> = {
+    status: 'running',
+    cancelRequested: false,
+    error: null,
+    finishedAt: null,
+    lease: { owner: leaseOwner(), expiresAt: new Date(Date.now() + LEASE_MS) },
+  };
+  if (resumeFrom === null) claim.startedAt = new Date();
+  else {
+    // Steps after the checkpoint belong to a trajectory that is gone; the resumed run redoes them.
+    const job = await models.TrainingJob.findById(jobId, { metrics: 1 }).lean();
+    claim.metrics = (job?.metrics ?? []).filter((m) => m.step <= resumeFrom);
+    claim['progress.step'] = resumeFrom;
+  }
+  await models.TrainingJob.updateOne({ _id: jobId }, { $set: claim });
+  note('info', resumeFrom === null ? 'training started' : `resuming from step ${resumeFrom}`);
+
+  let lastStep = resumeFrom ?? 0;
+  let result: WorkResult;
+  const worker = fork(WORKER, [], {
+    execArgv: [],
+    serialization: 'json',
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 50) output.shift();
+  };
+  worker.stdout!.on('data', keep);
+  worker.stderr!.on('data', keep);
+  const cancel = () => {
+    if (worker.connected) worker.send({ type: 'cancel' });
+  };
+  const timer = setInterval(() => {
+    recorder.tick();
+    if (recorder.cancelRequested) cancel();
+  }, FLUSH_MS);
+  timer.unref();
+  try {
+    hooks.onWorker?.(worker);
+    if (hooks.signal?.aborted) cancel();
+    hooks.signal?.addEventListener('abort', cancel, { once: true });
+    result = await new Promise<WorkResult>((resolve, reject) => {
+      let settled = false;
+      worker.on('message', (message: WorkerMessage) => {
+        switch (message.type) {
+          case 'started':
+            note('info', `worker started on the ${message.backend} backend, ${message.totalSteps} steps`);
+            recorder.set({ 'progress.totalSteps': message.totalSteps });
+            break;
+          case 'step': {
+            const p = message.progress;
+            lastStep = p.step;
+            recorder.set({
+              'progress.step': p.step,
+              'progress.totalSteps': p.totalSteps,
+              'progress.epoch': p.epoch,
+              'progress.trainLoss': p.loss,
+              'progress.learningRate': p.learningRate,
+              'progress.tokensPerSecond': p.tokensPerSecond,
+              'progress.etaSeconds': p.etaSeconds,
+              ...(p.validationLoss === null ? {} : { 'progress.validationLoss': p.validationLoss }),
+              ...(p.epsilon === null
+                ? {}
+                : { 'progress.epsilonSpent': p.epsilon, 'privacy.epsilonSpent': p.epsilon }),
+            });
+            recorder.metric({
+              step: p.step,
+              epoch: p.epoch,
+              loss: p.loss,
+              validationLoss: p.validationLoss,
+              learningRate: p.learningRate,
+              tokensPerSecond: p.tokensPerSecond,
+              etaSeconds: p.etaSeconds,
+              epsilon: p.epsilon,
+            });
+            if (recorder.cancelRequested) cancel();
+            hooks.onStep?.(p);
+            trainingJobEvents.emit('progress', order.jobId, p);
+            break;
+          }
+          case 'checkpoint':
+            recorder.set({ checkpointPath: message.dir });
+            note('debug', `checkpoint at step ${message.step}`);
+            break;
+          case 'done':
+            settled = true;
+            resolve(message.result);
+            break;
+          case 'failed':
+            settled = true;
+            reject(new Error(message.message));
+            break;
+        }
+      });
+      worker.on('error', (error) => {
+        if (!settled) {
+          settled = true;
+          reject(error);
+        }
+      });
+      worker.on('exit', (code, signal) => {
+        if (settled) return;
+        settled = true;
+        const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+        const tail = output.join('').trim().split('\n').slice(-5).join('\n');
+        const error = new TrainingWorkerDiedError(order.jobId, lastStep, how);
+        if (tail) error.message += `\n${tail}`;
+        reject(error);
+      });
+      worker.send({ type: 'start', order });
+    });
+  } catch (error) {
+    clearInterval(timer);
+    hooks.signal?.removeEventListener('abort', cancel);
+    if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    note('error', (error as Error).message);
+    await recorder.flush();
     await models.TrainingJob.updateOne(
       { _id: jobId },
       {
         $set: {
-          status: 'succeeded',
+          status: 'failed',
           finishedAt: new Date(),
-          outputModelVersionId: versionId,
+          error: (error as Error).message,
+          'lease.owner': null,
+          'lease.expiresAt': null,
+        },
+      },
+    ).catch(() => undefined);
+    throw error;
+  }
+  clearInterval(timer);
+  hooks.signal?.removeEventListener('abort', cancel);
+
+  const metrics = {
+    steps: result.steps,
+    trainLoss: result.finalLoss,
+    validationLoss: result.validationLoss,
+    durationMs: Math.round(result.trainingSeconds * 1000 || performance.now() - started),
+  };
+  const privacy: PrivacySpend | null =
+    order.dp && result.epsilon !== null
+      ? {
+          epsilon: result.epsilon,
+          delta: order.dp.delta,
+          noiseMultiplier: order.dp.noiseMultiplier,
+          sampleRate: order.dp.sampleRate,
+          steps: result.steps,
+          clipNorm: order.dp.clipNorm,
+          accountant: 'rdp',
+          unit: 'example',
+        }
+      : null;
+  const finish = async (status: 'succeeded' | 'cancelled', fields: Record<string, unknown> = {}) => {
+    note('info', `training ${status} after ${result.steps} steps`);
+    await recorder.flush();
+    await models.TrainingJob.updateOne(
+      { _id: jobId },
+      {
+        $set: {
+          status,
+          finishedAt: new Date(),
+          cancelRequested: false,
           'progress.validationLoss': metrics.validationLoss,
+          'lease.owner': null,
+          'lease.expiresAt': null,
+          ...(privacy
+            ? { 'privacy.epsilonSpent': privacy.epsilon, 'progress.epsilonSpent': privacy.epsilon }
+            : {}),
+          ...fields,
         },
       },
     );
-    return {
-      jobId: jobId.toHexString(),
-      status: 'succeeded',
-      version,
-      modelDir,
-      adapterDir,
-      metrics,
-      privacy,
-    };
-  } catch (error) {
-    await models.TrainingJob.updateOne(
-      { _id: jobId },
-      { $set: { status: 'failed', finishedAt: new Date(), error: (error as Error).message } },
-    ).catch(() => undefined);
-    throw error;
-  } finally {
-    model.dispose();
-    adapter.dispose();
+  };
+  const common = {
+    jobId: order.jobId,
+    adapterDir: result.adapterDir,
+    resumedFrom: resumeFrom,
+    metrics,
+    privacy,
+  };
+  if (result.status === 'cancelled') {
+    await finish('cancelled');
+    return { ...common, status: 'cancelled', version: null, modelDir: null };
   }
+
+  const version = `v${(await models.ModelVersion.countDocuments()) + 1}`;
+  const modelDir = path.join(deps.dataDir, 'models', version);
+  await mkdir(path.dirname(modelDir), { recursive: true });
+  await rename(result.stagedModelDir!, modelDir);
+  const versionId = deterministicId('model-version', version);
+  const config = await readModelConfig(modelDir);
+  await models.ModelVersion.create({
+    _id: versionId,
+    version,
+    status: 'candidate',
+    artifactPath: modelDir,
+    baseModel: order.base,
+    architecture: config.architecture,
+    datasetId,
+    trainingJobId: jobId,
+    hyperparameters: order.hyperparameters,
+    metrics: {
+      trainLoss: metrics.trainLoss,
+      ...(metrics.validationLoss === null ? {} : { validationLoss: metrics.validationLoss }),
+    },
+    ...(privacy ? { privacy } : {}),
+  });
+  await finish('succeeded', { outputModelVersionId: versionId });
+  return { ...common, status: 'succeeded', version, modelDir };
 }

@@ -12,9 +12,23 @@ import { type DpSettings, privatizedGradients } from './dp-step.js';
 import { targetPositions } from './loss.js';
 import type { TrainableModel, TrainExample } from './trainer.js';
 
+/**
+ * Where a run stands in its data, after a step. Ordinary batches: the epoch and the index of the
+ * next batch in that epoch's seeded order. DP-SGD: `index` counts the run's steps (each one a fresh
+ * Poisson sample), and `epoch` is how many expected passes they make.
+ */
+export interface DataPosition {
+  epoch: number;
+  index: number;
+}
+
+export const START: DataPosition = { epoch: 0, index: 0 };
+
 export interface PlannedStep {
   epoch: number;
   examples: TrainExample[];
+  /** The position once this step is done: where a run resumed after it starts. */
+  next: DataPosition;
 }
 
 export interface StepGradients {
@@ -28,7 +42,8 @@ export interface StepGradients {
 
 export interface StepPlan {
   totalSteps: number;
-  steps(): Iterable<PlannedStep>;
+  /** The steps from `from` (default the start) to the end of the run. */
+  steps(from?: DataPosition): Iterable<PlannedStep>;
   gradients(model: TrainableModel, examples: TrainExample[]): StepGradients;
   /** Called once a step's gradient is applied. */
   afterStep?(): void;
@@ -45,11 +60,21 @@ export function ordinaryPlan(
   const stepsPerEpoch = Math.ceil(Math.ceil(train.length / options.batchSize) / options.accumulation);
   return {
     totalSteps: Math.max(1, stepsPerEpoch * options.epochs),
-    *steps() {
-      for (let epoch = 0; epoch < options.epochs; epoch += 1) {
+    *steps(from = START) {
+      for (let epoch = from.epoch; epoch < options.epochs; epoch += 1) {
+        // Each epoch's order comes from its own seed, so a position needs no generator state.
         const batches = epochBatches(train, options.batchSize, options.seed + epoch);
-        for (let first = 0; first < batches.length; first += options.accumulation) {
-          yield { epoch, examples: batches.slice(first, first + options.accumulation).flat() };
+        for (
+          let first = epoch === from.epoch ? from.index : 0;
+          first < batches.length;
+          first += options.accumulation
+        ) {
+          const after = first + options.accumulation;
+          yield {
+            epoch,
+            examples: batches.slice(first, after).flat(),
+            next: after < batches.length ? { epoch, index: after } : { epoch: epoch + 1, index: 0 },
+          };
         }
       }
     },
@@ -90,10 +115,14 @@ export function dpPlan(
   const totalSteps = Math.max(1, Math.round(epochs / dp.sampleRate));
   return {
     totalSteps,
-    *steps() {
-      for (let step = 0; step < totalSteps; step += 1) {
+    *steps(from = START) {
+      for (let step = from.index; step < totalSteps; step += 1) {
         const examples = poissonSample(train.length, dp.sampleRate, dp.rng).map((i) => train[i]!);
-        yield { epoch: Math.floor(step * dp.sampleRate), examples };
+        yield {
+          epoch: Math.floor(step * dp.sampleRate),
+          examples,
+          next: { epoch: Math.floor((step + 1) * dp.sampleRate), index: step + 1 },
+        };
       }
     },
     gradients(model, examples) {

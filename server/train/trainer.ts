@@ -3,13 +3,19 @@
  * adapters or all weights) and gives the loss of one example. A plan (plans.ts) draws each step's
  * examples and its gradient: ordinary batches, or DP-SGD. The loop applies AdamW on a warmup +
  * cosine schedule and runs validation every `evalEvery` steps with early stopping on its loss.
+ *
+ * Every `checkpointEvery` steps, and once at the end (finished, stopped early or cancelled), the
+ * loop hands out a snapshot of everything its future depends on: the trained values, AdamW's
+ * moments, the data position, the loop's own counters, the seeded generators' positions and the
+ * accountant. `options.resume` with such a snapshot continues the run exactly where it was:
+ * without DP, a run stopped and resumed ends with the same weights as one that never stopped.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Span } from '../datasets/tokenize.js';
-import type { Accountant } from '../privacy/dp/accountant.js';
-import { AdamW, type AdamWState } from './adamw.js';
+import type { Accountant, AccountantState } from '../privacy/dp/accountant.js';
+import { AdamW, type AdamWSnapshot, type AdamWState } from './adamw.js';
 import type { DpSettings } from './dp-step.js';
-import { dpPlan, ordinaryPlan, targetCount } from './plans.js';
+import { type DataPosition, dpPlan, ordinaryPlan, START, targetCount } from './plans.js';
 import { learningRateAt } from './schedule.js';
 
 export interface TrainExample {
@@ -21,6 +27,43 @@ export interface TrainableModel {
   readonly variables: tf.Variable[];
   /** Summed cross-entropy over the example's target tokens; `training` turns dropout on. */
   exampleLoss(example: TrainExample, training: boolean): tf.Scalar;
+  /** Positions of the model's own seeded generators (dropout masks), for a checkpoint. */
+  randomState?(): Record<string, number>;
+  restoreRandomState?(state: Record<string, number>): void;
+}
+
+/** The loop's counters: what early stopping, the loss report and tokens/s carry over a resume. */
+export interface LoopState {
+  tokensSeen: number;
+  /** Last step's loss; null before any step with target tokens (JSON has no NaN). */
+  finalLoss: number | null;
+  validationLoss: number | null;
+  best: number | null;
+  sinceBest: number;
+  stoppedEarly: boolean;
+  /** True once the loop has ended for good (all steps run, or stopped early); a cancel is not. */
+  finished: boolean;
+  /** Training time so far, resumed runs included. */
+  elapsedSeconds: number;
+}
+
+/** Everything a run's continuation depends on, at a step boundary. */
+export interface TrainerSnapshot {
+  /** Steps completed. */
+  step: number;
+  totalSteps: number;
+  position: DataPosition;
+  /** The trained variables' values, in TrainableModel.variables order. */
+  variables: Float32Array[];
+  optimizer: AdamWSnapshot;
+  loop: LoopState;
+  /**
+   * Every seeded generator: `batching` is the shuffle's (an epoch's order comes from seed + epoch,
+   * so the seed and the epoch are its whole state) and the model's own (dropout). DP sampling and
+   * noise use a secure generator, which has no state to keep.
+   */
+  random: { batching: { seed: number; epoch: number }; model: Record<string, number> };
+  accountant: AccountantState | null;
 }
 
 export interface TrainOptions {
@@ -36,6 +79,10 @@ export interface TrainOptions {
   /** Evaluations without improvement before stopping; 0 never stops early. */
   patience?: number;
   seed: number;
+  /** Hand out a snapshot (hooks.onCheckpoint) every this many steps; the end always gets one. */
+  checkpointEvery?: number;
+  /** Continue from this snapshot instead of starting over. */
+  resume?: TrainerSnapshot;
   /**
    * DP-SGD instead of ordinary batches: Poisson-sampled steps (epochs / q of them), per-example
    * clipping and noise; every step is recorded by `accountant`.
@@ -50,6 +97,8 @@ export interface StepMetrics {
   /** Mean cross-entropy per target token of this step's batches. */
   loss: number;
   learningRate: number;
+  /** Validation loss when this step ran an evaluation, else null. */
+  validationLoss: number | null;
   gradNorm: number;
   tokensPerSecond: number;
   etaSeconds: number;
@@ -86,6 +135,8 @@ export async function train(
   hooks: {
     onStep?: (metrics: StepMetrics) => void;
     onEvaluate?: (loss: number, step: number) => void;
+    /** Awaited before the loop goes on, so the snapshot is written before the next step. */
+    onCheckpoint?: (snapshot: TrainerSnapshot) => void | Promise<void>;
     signal?: AbortSignal;
   } = {},
 ): Promise<TrainResult> {
@@ -105,69 +156,136 @@ export async function train(
     totalSteps,
   };
   const optimizer = new AdamW(model.variables, { weightDecay: options.weightDecay ?? 0.01 });
-  const started = performance.now();
+  const resume = options.resume;
   let step = 0;
-  let tokensSeen = 0;
-  let finalLoss = Number.NaN;
-  let validationLoss: number | null = null;
-  let best: number | null = null;
-  let sinceBest = 0;
-  let stoppedEarly = false;
+  let position: DataPosition = START;
+  const loop: LoopState = {
+    tokensSeen: 0,
+    finalLoss: null,
+    validationLoss: null,
+    best: null,
+    sinceBest: 0,
+    stoppedEarly: false,
+    finished: false,
+    elapsedSeconds: 0,
+  };
+  if (resume) {
+    if (resume.totalSteps !== totalSteps) {
+      throw new Error(
+        `the checkpoint is of a ${resume.totalSteps}-step run, this one has ${totalSteps} steps`,
+      );
+    }
+    if (resume.variables.length !== model.variables.length) {
+      throw new Error(
+        `the checkpoint holds ${resume.variables.length} variables, the model ${model.variables.length}`,
+      );
+    }
+    tf.tidy(() => {
+      model.variables.forEach((variable, i) => {
+        const values = resume.variables[i]!;
+        if (values.length !== variable.size) {
+          throw new Error(`checkpoint variable ${i} has ${values.length} values, not ${variable.size}`);
+        }
+        variable.assign(tf.tensor(values, variable.shape));
+      });
+    });
+    optimizer.load(resume.optimizer);
+    model.restoreRandomState?.(resume.random.model);
+    step = resume.step;
+    position = resume.position;
+    Object.assign(loop, resume.loop);
+  }
+  const elapsedBefore = loop.elapsedSeconds;
+  const started = performance.now();
+  const elapsed = () => elapsedBefore + (performance.now() - started) / 1000;
   let cancelled = false;
 
+  const snapshot = (): TrainerSnapshot => ({
+    step,
+    totalSteps,
+    position,
+    variables: model.variables.map((variable) => (variable.dataSync() as Float32Array).slice()),
+    optimizer: optimizer.snapshot(),
+    loop: { ...loop, elapsedSeconds: elapsed() },
+    random: {
+      batching: { seed: options.seed, epoch: position.epoch },
+      model: model.randomState?.() ?? {},
+    },
+    accountant: options.dp?.accountant.state() ?? null,
+  });
+
   try {
-    for (const { epoch, examples } of plan.steps()) {
-      const { grads, lossSum, tokens, norm } = plan.gradients(model, examples);
-      const learningRate = learningRateAt(step, schedule);
-      optimizer.apply(grads, learningRate);
-      tf.dispose(grads);
-      plan.afterStep?.();
+    if (!loop.finished) {
+      for (const { epoch, examples, next } of plan.steps(position)) {
+        const { grads, lossSum, tokens, norm } = plan.gradients(model, examples);
+        const learningRate = learningRateAt(step, schedule);
+        optimizer.apply(grads, learningRate);
+        tf.dispose(grads);
+        plan.afterStep?.();
 
-      step += 1;
-      tokensSeen += tokens;
-      if (tokens > 0) finalLoss = lossSum / tokens;
-      const elapsed = (performance.now() - started) / 1000;
-      hooks.onStep?.({
-        step,
-        totalSteps,
-        epoch,
-        loss: finalLoss,
-        learningRate,
-        gradNorm: norm,
-        tokensPerSecond: tokensSeen / Math.max(elapsed, 1e-9),
-        etaSeconds: (elapsed / step) * (totalSteps - step),
-      });
+        step += 1;
+        position = next;
+        loop.tokensSeen += tokens;
+        if (tokens > 0) loop.finalLoss = lossSum / tokens;
 
-      if (options.evalEvery && step % options.evalEvery === 0 && data.validation.length > 0) {
-        validationLoss = evaluateLoss(model, data.validation);
-        hooks.onEvaluate?.(validationLoss, step);
-        if (best === null || validationLoss < best) {
-          best = validationLoss;
-          sinceBest = 0;
-        } else {
-          sinceBest += 1;
-          if (options.patience && sinceBest >= options.patience) {
-            stoppedEarly = true;
-            break;
+        let evaluated: number | null = null;
+        if (options.evalEvery && step % options.evalEvery === 0 && data.validation.length > 0) {
+          evaluated = evaluateLoss(model, data.validation);
+          loop.validationLoss = evaluated;
+          hooks.onEvaluate?.(evaluated, step);
+          if (loop.best === null || evaluated < loop.best) {
+            loop.best = evaluated;
+            loop.sinceBest = 0;
+          } else {
+            loop.sinceBest += 1;
+            if (options.patience && loop.sinceBest >= options.patience) loop.stoppedEarly = true;
           }
         }
+        const seconds = elapsed() - elapsedBefore;
+        const stepsHere = step - (resume?.step ?? 0);
+        hooks.onStep?.({
+          step,
+          totalSteps,
+          epoch,
+          loss: loop.finalLoss ?? Number.NaN,
+          learningRate,
+          validationLoss: evaluated,
+          gradNorm: norm,
+          tokensPerSecond: loop.tokensSeen / Math.max(elapsed(), 1e-9),
+          etaSeconds: (seconds / stepsHere) * (totalSteps - step),
+        });
+        if (loop.stoppedEarly) break;
+        if (hooks.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
+        if (options.checkpointEvery && step % options.checkpointEvery === 0 && step < totalSteps) {
+          await hooks.onCheckpoint?.(snapshot());
+        }
+        await new Promise((resolve) => setImmediate(resolve)); // let progress and cancellation through
       }
-      if (hooks.signal?.aborted) {
-        cancelled = true;
-        break;
-      }
-      await new Promise((resolve) => setImmediate(resolve)); // let progress and cancellation through
+      if (!cancelled) loop.finished = true;
     }
-    if (data.validation.length > 0 && !stoppedEarly) {
+    // A cancelled run's snapshot keeps the loop's own counters: its closing evaluation below must
+    // not count towards early stopping once it is resumed.
+    if (cancelled) await hooks.onCheckpoint?.(snapshot());
+    let validationLoss = loop.validationLoss;
+    let best = loop.best;
+    if (data.validation.length > 0 && !loop.stoppedEarly) {
       validationLoss = evaluateLoss(model, data.validation);
       best = best === null ? validationLoss : Math.min(best, validationLoss);
     }
+    if (!cancelled) {
+      loop.validationLoss = validationLoss;
+      loop.best = best;
+      await hooks.onCheckpoint?.(snapshot());
+    }
     return {
       steps: step,
-      finalLoss,
+      finalLoss: loop.finalLoss ?? Number.NaN,
       validationLoss,
       bestValidationLoss: best,
-      stoppedEarly,
+      stoppedEarly: loop.stoppedEarly,
       cancelled,
       optimizer: optimizer.state(),
     };
