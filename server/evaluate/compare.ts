@@ -11,13 +11,11 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Models } from '../db/models/index.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import { loadModel } from '../ml/architectures/registry.js';
-import { ChatTokenizer } from '../ml/tokenizer.js';
 import { activeVersionId, findVersion } from '../registry/promote.js';
+import { loadServedModel } from '../serving/served-model.js';
 import { rankingCasesFromConversations } from './build-cases.js';
 import type { RankingCase } from './cases.js';
 import {
-  endOfTurnIds,
   type GeneratedReply,
   type GenerationMetrics,
   type GenerationSample,
@@ -207,7 +205,8 @@ export async function evaluateModelDir(
   data: EvaluationData,
   progress: (line: string) => void = () => undefined,
 ): Promise<{ evaluation: ModelEvaluation; replies: GeneratedReply[] }> {
-  const [{ model }, tokenizer] = await Promise.all([loadModel(dir), ChatTokenizer.load(dir)]);
+  const served = await loadServedModel(dir);
+  const { model, tokenizer } = served;
   try {
     const name = versionLabel ?? dir;
     progress(`${name}: validation loss`);
@@ -219,10 +218,9 @@ export async function evaluateModelDir(
         ? rankCases(model, tokenizer, data.cases, { systemPrompt: data.systemPrompt })
         : null;
     progress(`${name}: generating ${data.samples.length} replies`);
-    const replies = await generateReplies(model, tokenizer, data.samples, {
+    const replies = await generateReplies(served, data.samples, {
       systemPrompt: data.systemPrompt,
       maxNewTokens: data.maxNewTokens,
-      eosTokenIds: await endOfTurnIds(dir, tokenizer),
       onSample: (done) => {
         if (done % 10 === 0) progress(`${name}: ${done}/${data.samples.length} replies`);
       },
@@ -231,7 +229,7 @@ export async function evaluateModelDir(
     const human = await humanSignal(models, versionLabel);
     return { evaluation: { loss, ranking, generation, human }, replies };
   } finally {
-    model.dispose();
+    served.dispose();
   }
 }
 

@@ -2,6 +2,9 @@
  * Generation quality: the model writes a reply (greedy, at most `maxNewTokens`) to a seeded sample
  * of validation contexts, and each reply is compared with the agent's real one.
  *
+ * Replies are written by the live chat engine's own path (server/serving: prompt fitting, the
+ * ids that end a turn), greedy instead of sampled, so the figures describe what visitors would get.
+ *
  * Per sample: ROUGE-L F1 and sentence BLEU-4 against the real reply (text-metrics.ts), and three
  * failure flags, reported as rates over the sample:
  * - empty: the reply has no word (letters or digits) at all;
@@ -15,11 +18,9 @@
  * end-of-turn token).
  */
 
-import type { CausalLM } from '../ml/architectures/types.js';
-import { readEosTokenIds } from '../ml/eos.js';
-import { type FinishReason, generate } from '../ml/generate.js';
-import type { ChatMessage, ChatTokenizer } from '../ml/tokenizer.js';
+import type { FinishReason } from '../ml/generate.js';
 import { seededRandom, shuffle } from '../seeded-random.js';
+import { replyWith, type ServedModel } from '../serving/served-model.js';
 import { bleu, rougeL, words } from './text-metrics.js';
 import { type DialogueTurn, mergeTurns, type ValidationConversation } from './validation-split.js';
 
@@ -125,84 +126,34 @@ export function generationMetrics(samples: GenerationSample[], replies: Generate
   };
 }
 
-/**
- * The ids that end an assistant turn: the directory's eos ids, the tokenizer's, and the token the
- * chat template closes an assistant turn with when that is one token ("<|im_end|>" in ChatML).
- */
-export async function endOfTurnIds(modelDir: string, tokenizer: ChatTokenizer): Promise<number[]> {
-  const ids = new Set(await readEosTokenIds(modelDir));
-  if (tokenizer.eosTokenId !== undefined) ids.add(tokenizer.eosTokenId);
-  const marker = 'PARLEYENDOFTURNPROBE';
-  const rendered = tokenizer.renderChat([
-    { role: 'user', content: 'hi' },
-    { role: 'assistant', content: marker },
-  ]);
-  const closing = rendered.slice(rendered.lastIndexOf(marker) + marker.length).trim();
-  if (closing) {
-    const closingIds = tokenizer.encode(closing, { addSpecialTokens: false });
-    if (closingIds.length >= 1) ids.add(closingIds[0]!);
-  }
-  return [...ids];
-}
-
-export function contextMessages(context: DialogueTurn[], systemPrompt: string | null): ChatMessage[] {
-  const messages: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-  for (const turn of context)
-    messages.push({ role: turn.role === 'customer' ? 'user' : 'assistant', content: turn.text });
-  return messages;
-}
-
-/**
- * The prompt for `context` with an open assistant turn, in at most `budget` tokens: the oldest
- * turns go first (the system prompt stays); a last turn still too long keeps its end.
- */
-export function promptIds(
-  tokenizer: ChatTokenizer,
-  context: DialogueTurn[],
-  systemPrompt: string | null,
-  budget: number,
-): number[] {
-  let first = 0;
-  for (;;) {
-    const ids = tokenizer.encodeChat(contextMessages(context.slice(first), systemPrompt), {
-      addGenerationPrompt: true,
-    });
-    if (ids.length <= budget) return ids;
-    if (first >= context.length - 1) return ids.slice(ids.length - budget);
-    first += 1;
-  }
-}
-
 export interface GenerationSettings {
   systemPrompt: string | null;
   maxNewTokens: number;
-  eosTokenIds: number[];
   onSample?: (done: number) => void;
 }
 
-/** Greedy replies to each sample, one after another. */
+/**
+ * Greedy replies to each sample, one after another, exactly as the live chat engine writes them
+ * (same prompt fitting, end-of-turn ids), only without sampling.
+ */
 export async function generateReplies(
-  model: CausalLM,
-  tokenizer: ChatTokenizer,
+  served: ServedModel,
   samples: GenerationSample[],
   settings: GenerationSettings,
 ): Promise<GeneratedReply[]> {
-  const { contextLength } = model.config;
-  const maxNewTokens = Math.max(1, Math.min(settings.maxNewTokens, Math.floor(contextLength / 2)));
-  const eos = new Set(settings.eosTokenIds);
   const replies: GeneratedReply[] = [];
   for (const sample of samples) {
-    const ids = promptIds(tokenizer, sample.context, settings.systemPrompt, contextLength - maxNewTokens);
-    const result = await generate(model, tokenizer, ids, {
-      maxNewTokens,
-      temperature: 0,
-      eosTokenIds: settings.eosTokenIds,
+    const reply = await replyWith(served, {
+      turns: sample.context,
+      systemPrompt: settings.systemPrompt,
+      maxNewTokens: settings.maxNewTokens,
+      sampling: { temperature: 0 },
     });
-    const last = result.tokens[result.tokens.length - 1];
     replies.push({
-      text: result.text.trim(),
-      tokens: result.tokens.length - (last !== undefined && eos.has(last) ? 1 : 0),
-      finishReason: result.finishReason,
+      text: reply.text.trim(),
+      // Without the end-of-turn token.
+      tokens: reply.tokens - (reply.finishReason === 'eos' ? 1 : 0),
+      finishReason: reply.finishReason,
     });
     settings.onSample?.(replies.length);
   }

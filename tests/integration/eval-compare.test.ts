@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ObjectId } from 'mongodb';
 import type { Connection } from 'mongoose';
@@ -13,6 +14,8 @@ import {
 } from '../../server/evaluate/loss.js';
 import { validationConversations } from '../../server/evaluate/validation-split.js';
 import { loadModel } from '../../server/ml/architectures/registry.js';
+import { writeTinyCheckpoint } from '../../server/ml/testing/tiny-checkpoint.js';
+import { writeTinyTokenizer } from '../../server/ml/testing/tiny-tokenizer.js';
 import { ChatTokenizer } from '../../server/ml/tokenizer.js';
 import { GateError, promoteVersion } from '../../server/registry/promote.js';
 import { readExamples } from '../../server/train/examples.js';
@@ -128,6 +131,43 @@ describe('comparison report: a new version against the active one', () => {
       expect(result.validationLoss).toBeCloseTo(trained.metrics.validationLoss!, 3);
       expect(result.perplexity).toBeCloseTo(Math.exp(result.validationLoss), 10);
       expect(result.examples).toBe(stored.length);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('renders the validation conversations again for a model that tokenizes differently', async () => {
+    const dataset = (await models.Dataset.findById(datasetId).lean())!;
+    const other = path.join(data.dir, 'plain-template');
+    await writeTinyCheckpoint(other, { architecture: 'llama', contextLength: 32, seed: 5 });
+    await writeTinyTokenizer(other); // no chat template: "User: ..." lines
+    const [{ model }, tokenizer] = await Promise.all([loadModel(other), ChatTokenizer.load(other)]);
+    try {
+      const conversations = await validationConversations(models, datasetId);
+      const { examples, tokenization } = await validationExamplesFor(
+        {
+          datasetDir: dataset.artifactPath!,
+          baseModel: base,
+          systemPrompt: null,
+          contextLength: 64,
+          minAgentTurns: 1,
+          conversations,
+        },
+        other,
+        model,
+        tokenizer,
+      );
+      expect(tokenization).toBe('rerendered');
+      expect(examples.length).toBeGreaterThan(0);
+      for (const example of examples) {
+        expect(example.ids.length).toBeLessThanOrEqual(32);
+        // Only the agents' replies are targets, as in training: each starts where "Assistant:" ends.
+        for (const { start, end } of example.targets) {
+          expect(tokenizer.decode(example.ids.slice(0, start))).toMatch(/Assistant\s*:\s*$/);
+          expect(tokenizer.decode(example.ids.slice(start, end))).not.toMatch(/User\s*:/);
+        }
+      }
+      expect(validationLoss(model, examples, tokenization).tokenization).toBe('rerendered');
     } finally {
       model.dispose();
     }

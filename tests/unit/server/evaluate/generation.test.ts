@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  endOfTurnIds,
   type GeneratedReply,
   type GenerationSample,
   generateReplies,
@@ -9,12 +8,10 @@ import {
   generationSamples,
   hasRepeatedRun,
   isRepeatedReply,
-  promptIds,
 } from '../../../../server/evaluate/generation.js';
 import { words } from '../../../../server/evaluate/text-metrics.js';
 import type { DialogueTurn, ValidationConversation } from '../../../../server/evaluate/validation-split.js';
-import { loadModel } from '../../../../server/ml/architectures/registry.js';
-import { ChatTokenizer } from '../../../../server/ml/tokenizer.js';
+import { loadServedModel } from '../../../../server/serving/served-model.js';
 import { tempDataDir } from '../../../support/env.js';
 import { tinyBaseModel } from '../../../support/pipeline.js';
 
@@ -142,40 +139,16 @@ describe('generating replies with a tiny model', () => {
   });
   afterAll(() => data.cleanup());
 
-  it("ends a turn on the chat template's closing token", async () => {
-    const tokenizer = await ChatTokenizer.load(base);
-    const ids = await endOfTurnIds(base, tokenizer);
-    expect(ids).toContain(tokenizer.encode('<|im_end|>', { addSpecialTokens: false })[0]);
-    expect(ids).toContain(tokenizer.eosTokenId);
-  });
-
-  it('fits the prompt into the budget by dropping the oldest turns', async () => {
-    const tokenizer = await ChatTokenizer.load(base);
-    const context = Array.from({ length: 6 }, (_, i) => ({
-      role: i % 2 === 0 ? ('customer' as const) : ('agent' as const),
-      text: 'where is my order',
-    }));
-    const full = promptIds(tokenizer, context, null, 1000);
-    const cut = promptIds(tokenizer, context, null, 20);
-    expect(cut.length).toBeLessThanOrEqual(20);
-    expect(full.slice(full.length - cut.length)).toEqual(cut);
-    expect(promptIds(tokenizer, context.slice(0, 1), null, 3)).toHaveLength(3);
-  });
-
   it('replies greedily within the token bound, the same way twice, freeing its tensors', async () => {
-    const [{ model }, tokenizer] = await Promise.all([loadModel(base), ChatTokenizer.load(base)]);
+    const served = await loadServedModel(base);
     try {
       const samples = [
         { id: 'a:1', context: [{ role: 'customer' as const, text: 'where is my order' }], reference: 'soon' },
         { id: 'b:1', context: [{ role: 'customer' as const, text: 'hello' }], reference: 'hello' },
       ];
-      const settings = {
-        systemPrompt: null,
-        maxNewTokens: 6,
-        eosTokenIds: await endOfTurnIds(base, tokenizer),
-      };
+      const settings = { systemPrompt: null, maxNewTokens: 6 };
       const start = tf.memory().numTensors;
-      const replies = await generateReplies(model, tokenizer, samples, settings);
+      const replies = await generateReplies(served, samples, settings);
       expect(tf.memory().numTensors).toBe(start);
       expect(replies).toHaveLength(2);
       for (const r of replies) {
@@ -183,9 +156,9 @@ describe('generating replies with a tiny model', () => {
         expect(['eos', 'length']).toContain(r.finishReason);
         if (r.finishReason === 'length') expect(r.tokens).toBe(6);
       }
-      expect(await generateReplies(model, tokenizer, samples, settings)).toEqual(replies);
+      expect(await generateReplies(served, samples, settings)).toEqual(replies);
     } finally {
-      model.dispose();
+      served.dispose();
     }
   });
 });
