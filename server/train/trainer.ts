@@ -155,7 +155,6 @@ export async function train(
     warmupSteps: options.warmupSteps ?? Math.floor(totalSteps * 0.05),
     totalSteps,
   };
-  const optimizer = new AdamW(model.variables, { weightDecay: options.weightDecay ?? 0.01 });
   const resume = options.resume;
   let step = 0;
   let position: DataPosition = START;
@@ -180,20 +179,29 @@ export async function train(
         `the checkpoint holds ${resume.variables.length} variables, the model ${model.variables.length}`,
       );
     }
+    model.variables.forEach((variable, i) => {
+      if (resume.variables[i]!.length !== variable.size) {
+        throw new Error(
+          `checkpoint variable ${i} has ${resume.variables[i]!.length} values, not ${variable.size}`,
+        );
+      }
+    });
     tf.tidy(() => {
       model.variables.forEach((variable, i) => {
-        const values = resume.variables[i]!;
-        if (values.length !== variable.size) {
-          throw new Error(`checkpoint variable ${i} has ${values.length} values, not ${variable.size}`);
-        }
-        variable.assign(tf.tensor(values, variable.shape));
+        variable.assign(tf.tensor(resume.variables[i]!, variable.shape));
       });
     });
-    optimizer.load(resume.optimizer);
     model.restoreRandomState?.(resume.random.model);
     step = resume.step;
     position = resume.position;
     Object.assign(loop, resume.loop);
+  }
+  const optimizer = new AdamW(model.variables, { weightDecay: options.weightDecay ?? 0.01 });
+  try {
+    if (resume) optimizer.load(resume.optimizer);
+  } catch (error) {
+    optimizer.dispose();
+    throw error;
   }
   const elapsedBefore = loop.elapsedSeconds;
   const started = performance.now();
