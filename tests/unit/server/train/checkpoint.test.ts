@@ -315,7 +315,11 @@ describe('training checkpoints', () => {
       model,
       data,
       { epochs: 1, batchSize: 2, learningRate: 0.01, seed: 1 },
-      { onCheckpoint: (s) => void (snapshot = s) },
+      {
+        onCheckpoint: (s) => {
+          snapshot = s;
+        },
+      },
     );
     await expect(
       train(model, data, { epochs: 2, batchSize: 2, learningRate: 0.01, seed: 1, resume: snapshot! }),
