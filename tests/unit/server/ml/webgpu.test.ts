@@ -38,9 +38,14 @@ const warnings: string[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'parley-webgpu-'));
+  // Where the driver is missing, this fails every test of the file with what to install.
   selection = await selectBackend('webgpu', {
     webgpuAdapter: 'software',
     warn: (message) => warnings.push(message),
+  }).catch((error: Error) => {
+    throw new Error(
+      `the webgpu tests run on Mesa's software Vulkan driver, which .ci/run installs: ${error.message}`,
+    );
   });
 });
 afterAll(async () => {
