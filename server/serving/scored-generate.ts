@@ -68,7 +68,10 @@ export async function scoredGenerate(
     throw new RangeError(`the prompt has ${promptIds.length} tokens; it must be 1 to ${contextLength - 1}`);
   }
   const eos = new Set(options.eosTokenIds);
-  const detokenizer = new IncrementalDetokenizer((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
+  // transformers.js refuses to decode no ids, which a reply that starts with its end-of-turn token has.
+  const detokenizer = new IncrementalDetokenizer((ids) =>
+    ids.length === 0 ? '' : tokenizer.decode(ids, { skipSpecialTokens: true }),
+  );
   const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const seen = [...promptIds];
   const tokens: number[] = [];

@@ -168,6 +168,29 @@ describe('scored generation and confidence', () => {
     }
   });
 
+  it('returns an empty reply when the first token ends the turn', async () => {
+    const served = await loadServedModel(chatml);
+    try {
+      const prompt = chatmlTokenizer.encodeChat([{ role: 'user', content: 'hello' }], {
+        addGenerationPrompt: true,
+      });
+      const deltas: string[] = [];
+      // Every id ends the turn, so the first one does.
+      const everyId = Array.from({ length: 64 }, (_, id) => id);
+      const generated = await scoredGenerate(served.model, served.tokenizer, prompt, {
+        maxNewTokens: 5,
+        sampling: { temperature: 0 },
+        eosTokenIds: everyId,
+        onDelta: (d) => deltas.push(d),
+      });
+      expect(generated).toMatchObject({ text: '', finishReason: 'eos' });
+      expect(generated.tokens).toHaveLength(1);
+      expect(deltas).toEqual([]);
+    } finally {
+      served.dispose();
+    }
+  });
+
   it('stops at the next token when aborted, keeping what was generated', async () => {
     const served = await loadServedModel(chatml);
     try {
