@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TFJS_BACKENDS } from '../env.js';
 import { installWebGpu, type WebGpuOptions } from './backend-webgpu.js';
+import { registerWasmBatchMatMul } from './kernels/batch-matmul.js';
 import { registerWasmUnsortedSegmentSum } from './kernels/unsorted-segment-sum.js';
 
 export type BackendChoice = (typeof TFJS_BACKENDS)[number];
@@ -31,11 +32,13 @@ export interface SelectOptions {
    * install, where there is none. Ignored by auto, which never takes a software adapter.
    */
   webgpuAdapter?: 'default' | 'software';
-  /** Where the warning goes; by default process.emitWarning. */
+  /** Where the warning goes; by default a `parley: warning:` line on stderr. */
   warn?: (message: string) => void;
 }
 
 class Unavailable extends Error {}
+
+const warnOnStderr = (message: string) => process.stderr.write(`parley: warning: ${message}\n`);
 
 const require = createRequire(import.meta.url);
 
@@ -107,6 +110,7 @@ async function start(candidate: Candidate, webgpu: WebGpuOptions = {}): Promise<
     case 'wasm':
       await load('@tensorflow/tfjs-backend-wasm');
       registerWasmUnsortedSegmentSum();
+      registerWasmBatchMatMul();
       await activate('wasm');
       return { name: 'wasm', note: 'single-threaded' };
     case 'cpu':
@@ -132,7 +136,7 @@ export async function selectBackend(
       const { name, note, warning } = await start(choice, webgpu);
       const reason = `TFJS_BACKEND=${choice}${note ? ` (${note})` : ''}`;
       if (!warning) return { name, choice, reason, skipped: [] };
-      (options.warn ?? ((message) => process.emitWarning(message, 'ParleyWarning')))(warning);
+      (options.warn ?? warnOnStderr)(warning);
       return { name, choice, reason, skipped: [], warning };
     } catch (error) {
       throw new Error(`TFJS_BACKEND=${choice} cannot be used: ${(error as Error).message}`);
