@@ -29,11 +29,15 @@ export function registerVersions(program: Command): void {
         if (flags.json) printJson(versions);
         else {
           for (const v of versions) {
-            const loss = (v.metrics as { validationLoss?: number }).validationLoss;
+            const metrics = v.metrics as { validationLoss?: number; ranking?: { r1?: number } };
+            const loss = metrics.validationLoss;
+            const r1 = metrics.ranking?.r1;
             const epsilon = (v.privacy as { epsilon?: number } | null)?.epsilon;
             process.stdout.write(
               `${v.version.padEnd(6)} ${v.status.padEnd(9)} ${loss === undefined ? '' : `val loss ${loss.toFixed(4)}  `}` +
-                `${typeof epsilon === 'number' ? `ε ${epsilon.toFixed(2)}  ` : ''}${v.artifactPath}\n`,
+                `${typeof r1 === 'number' ? `R@1 ${r1.toFixed(3)}  ` : ''}` +
+                `${typeof epsilon === 'number' ? `ε ${epsilon.toFixed(2)}  ` : ''}` +
+                `${v.comparison ? `compared with ${v.comparison.against}  ` : ''}${v.artifactPath}\n`,
             );
           }
           if (versions.length === 0)

@@ -279,6 +279,10 @@ describe('comparison report: a new version against the active one', () => {
       against: base,
       againstKind: 'base',
     });
+    const table = (await runCli(['versions'], env)).stdout;
+    expect(table).toMatch(
+      new RegExp(`^v1 .*val loss \\d\\.\\d{4} +R@1 \\d\\.\\d{3} +compared with ${base}`, 'm'),
+    );
   });
 
   it('gates promotion on the report made against the active version, over stale stored metrics', async () => {
