@@ -80,8 +80,8 @@ export interface TrainJobHooks {
   onEvent?: (event: JobEvent) => void;
   /** Aborting it cancels the job: the worker stops at the next step and writes a checkpoint. */
   signal?: AbortSignal;
-  /** The worker process, once started. */
-  onWorker?: (worker: ChildProcess) => void;
+  /** The worker process, once started, and the job's id. */
+  onWorker?: (worker: ChildProcess, jobId: string) => void;
 }
 
 export interface TrainJobResult {
@@ -449,7 +449,7 @@ async function supervise(
   }, FLUSH_MS);
   timer.unref();
   try {
-    hooks.onWorker?.(worker);
+    hooks.onWorker?.(worker, order.jobId);
     if (hooks.signal?.aborted) cancel();
     hooks.signal?.addEventListener('abort', cancel, { once: true });
     result = await new Promise<WorkResult>((resolve, reject) => {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -7,13 +8,30 @@ import { buildDataset } from '../../server/datasets/build.js';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
 import { rankCases } from '../../server/evaluate/ranking.js';
 import { loadModel } from '../../server/ml/architectures/registry.js';
+import { decodeToFloat32, parseSafetensors } from '../../server/ml/safetensors.js';
 import { ChatTokenizer } from '../../server/ml/tokenizer.js';
-import { runTrainingJob } from '../../server/train/job.js';
+import { createAccountant } from '../../server/privacy/dp/registry.js';
+import { latestCheckpoint, listCheckpoints } from '../../server/train/checkpoint.js';
+import {
+  cancelTrainingJob,
+  resumeTrainingJob,
+  runTrainingJob,
+  TrainingWorkerDiedError,
+  type TrainJobOptions,
+} from '../../server/train/job.js';
 import { runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
 import { cliEnvSharing, ingestShop, tinyBaseModel } from '../support/pipeline.js';
 import { rawTicket } from '../support/support-logs.js';
+
+/** The adapter's tensors by name, as float32 values. */
+async function adapterTensors(dir: string): Promise<Record<string, Float32Array>> {
+  const file = parseSafetensors(await readFile(path.join(dir, 'adapter_model.safetensors')));
+  return Object.fromEntries(
+    [...file.tensors].map(([name, stored]) => [name, decodeToFloat32(stored.bytes, stored.dtype)]),
+  );
+}
 
 describe('LoRA fine-tuning jobs', () => {
   let mongo: TestMongo;
@@ -140,23 +158,6 @@ describe('LoRA fine-tuning jobs', () => {
     original.model.dispose();
   });
 
-  it('stops cleanly when cancelled, saving the adapter but registering no version', async () => {
-    const controller = new AbortController();
-    const before = await models.ModelVersion.countDocuments();
-    const result = await runTrainingJob(
-      { models, dataDir: data.dir, backend: 'cpu' },
-      { datasetId, loraRank: 2, epochs: 5, learningRate: 0.01, batchSize: 2, seed: 2 },
-      { signal: controller.signal, onStep: (m) => m.step === 2 && controller.abort() },
-    );
-    expect(result).toMatchObject({ status: 'cancelled', version: null });
-    // The worker runs ahead of the progress messages: it stops at the first step boundary after.
-    expect(result.metrics.steps).toBeGreaterThanOrEqual(2);
-    expect(result.metrics.steps).toBeLessThan(40);
-    await access(path.join(result.adapterDir, 'adapter_model.safetensors'));
-    expect(await models.ModelVersion.countDocuments()).toBe(before);
-    expect((await models.TrainingJob.findById(result.jobId).lean())?.status).toBe('cancelled');
-  });
-
   it('trains with DP-SGD within its target ε and records the spend in the lineage', async () => {
     const result = await runTrainingJob(
       { models, dataDir: data.dir, backend: 'cpu' },
@@ -232,5 +233,193 @@ describe('LoRA fine-tuning jobs', () => {
     const dp = await runCli(['train', '--dataset', datasetId, '--dp'], env);
     expect(dp.code).not.toBe(0);
     expect(dp.stderr).toMatch(/--dp needs --target-epsilon/);
+  });
+
+  describe('checkpoints, resume and cancel', () => {
+    const deps = () => ({ models, dataDir: data.dir, backend: 'cpu' as const });
+    // 8 training examples in batches of 2: 4 steps an epoch, 20 in all; dropout on.
+    const options = (): TrainJobOptions => ({
+      datasetId,
+      loraRank: 2,
+      loraDropout: 0.1,
+      epochs: 5,
+      learningRate: 0.02,
+      batchSize: 2,
+      evalEvery: 4,
+      checkpointEvery: 3,
+      seed: 11,
+    });
+    let uninterrupted: Awaited<ReturnType<typeof runTrainingJob>>;
+    let uninterruptedTensors: Record<string, Float32Array>;
+    const stepMetrics = async (jobId: string) =>
+      ((await models.TrainingJob.findById(jobId).lean())?.metrics ?? []).map((m) => ({
+        step: m.step,
+        epoch: m.epoch,
+        loss: m.loss,
+        validationLoss: m.validationLoss,
+        learningRate: m.learningRate,
+      }));
+
+    beforeAll(async () => {
+      uninterrupted = await runTrainingJob(deps(), options());
+      uninterruptedTensors = await adapterTensors(uninterrupted.adapterDir);
+    });
+
+    it('records progress, per-step metrics, events and checkpoints on the job document', async () => {
+      const job = await models.TrainingJob.findById(uninterrupted.jobId).lean();
+      expect(uninterrupted.metrics.steps).toBe(20);
+      expect(job).toMatchObject({ status: 'succeeded', progress: { step: 20, totalSteps: 20 } });
+      expect(job!.metrics.map((m) => m.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(job!.metrics.filter((m) => m.validationLoss !== null).map((m) => m.step)).toEqual([
+        4, 8, 12, 16, 20,
+      ]);
+      expect(job!.progress?.tokensPerSecond).toBeGreaterThan(0);
+      expect(job!.events.map((e) => e.message)).toContain('training succeeded after 20 steps');
+      expect(job!.lease?.owner ?? null).toBeNull();
+      // The newest three checkpoints stay: 15, 18 and the end one.
+      expect((await listCheckpoints(job!.jobDir!)).map((c) => c.step)).toEqual([15, 18, 20]);
+      const latest = await latestCheckpoint(job!.jobDir!);
+      expect(job!.checkpointPath).toBe(latest!.dir);
+    });
+
+    it('a worker killed mid-run leaves a resumable job; the resumed run ends with the same adapter and metrics', async () => {
+      let worker: ChildProcess | undefined;
+      let jobId = '';
+      const killed = runTrainingJob(deps(), options(), {
+        onWorker: (child, id) => {
+          worker = child;
+          jobId = id;
+        },
+        onStep: (p) => {
+          if (p.step === 8) worker!.kill('SIGKILL');
+        },
+      });
+      await expect(killed).rejects.toThrow(TrainingWorkerDiedError);
+      await expect(killed).rejects.toThrow(/was killed \(SIGKILL\).*parley train --resume/);
+      const job = await models.TrainingJob.findById(jobId).lean();
+      expect(job?.status).toBe('failed');
+      const checkpoint = await latestCheckpoint(job!.jobDir!);
+      expect(checkpoint!.step).toBeGreaterThanOrEqual(6);
+      expect(checkpoint!.step).toBeLessThan(20);
+      expect(checkpoint!.step % 3).toBe(0);
+
+      const resumed = await resumeTrainingJob(deps(), jobId);
+      expect(resumed).toMatchObject({ status: 'succeeded', resumedFrom: checkpoint!.step, jobId });
+      expect(await adapterTensors(resumed.adapterDir)).toEqual(uninterruptedTensors);
+      expect(resumed.metrics.steps).toBe(20);
+      expect(resumed.metrics.trainLoss).toBe(uninterrupted.metrics.trainLoss);
+      expect(resumed.metrics.validationLoss).toBe(uninterrupted.metrics.validationLoss);
+      expect(await stepMetrics(jobId)).toEqual(await stepMetrics(uninterrupted.jobId));
+      const after = await models.TrainingJob.findById(jobId).lean();
+      expect(after?.status).toBe('succeeded');
+      expect(after?.events.map((e) => e.message)).toContain(`resuming from step ${checkpoint!.step}`);
+      await expect(resumeTrainingJob(deps(), jobId)).rejects.toThrow(/already succeeded/);
+    });
+
+    it('cancel stops at a step boundary with a checkpoint; `parley train --resume` then ends like an uninterrupted run', async () => {
+      const controller = new AbortController();
+      const versions = await models.ModelVersion.countDocuments();
+      const cancelled = await runTrainingJob(deps(), options(), {
+        signal: controller.signal,
+        onStep: (p) => p.step === 4 && controller.abort(),
+      });
+      expect(cancelled).toMatchObject({ status: 'cancelled', version: null, modelDir: null });
+      // The worker runs ahead of the progress messages: it stops at the first step boundary after.
+      expect(cancelled.metrics.steps).toBeGreaterThanOrEqual(4);
+      expect(cancelled.metrics.steps).toBeLessThan(20);
+      await access(path.join(cancelled.adapterDir, 'adapter_model.safetensors'));
+      expect(await models.ModelVersion.countDocuments()).toBe(versions);
+      const job = await models.TrainingJob.findById(cancelled.jobId).lean();
+      expect(job?.status).toBe('cancelled');
+      // The checkpoint is the step it stopped at, and matches the job's progress.
+      const checkpoint = await latestCheckpoint(job!.jobDir!);
+      expect(checkpoint!.step).toBe(cancelled.metrics.steps);
+      expect(job!.progress?.step).toBe(cancelled.metrics.steps);
+      expect(job!.metrics).toHaveLength(cancelled.metrics.steps);
+
+      const env = cliEnvSharing(mongo, connection, data.dir);
+      const changed = await runCli(['train', '--resume', cancelled.jobId, '--epochs', '2'], env);
+      expect(changed.code).not.toBe(0);
+      expect(changed.stderr).toMatch(/drop --epochs/);
+      const run = await runCli(['train', '--resume', cancelled.jobId], env);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(
+        new RegExp(`Training succeeded \\(job ${cancelled.jobId}, resumed from step ${checkpoint!.step}\\)`),
+      );
+      expect(run.stderr).toMatch(/train: resuming from step \d+/);
+      expect(run.stderr).toMatch(/train: step 20\/20 /);
+      const resumed = (await models.TrainingJob.findById(cancelled.jobId).lean())!;
+      expect(resumed.status).toBe('succeeded');
+      expect(await adapterTensors(path.join(resumed.jobDir!, 'adapter'))).toEqual(uninterruptedTensors);
+      expect(await stepMetrics(cancelled.jobId)).toEqual(await stepMetrics(uninterrupted.jobId));
+
+      const again = await runCli(['train', '--resume', cancelled.jobId, '--json'], env);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toMatch(/already succeeded/);
+    });
+
+    it('a cancel requested on the job document (another process) stops the job', async () => {
+      let requested = false;
+      const result = await runTrainingJob(deps(), options(), {
+        onWorker: (_child, id) => {
+          void (async () => {
+            requested = await cancelTrainingJob(models, id);
+          })();
+        },
+      });
+      expect(requested).toBe(true);
+      expect(result.status).toBe('cancelled');
+      expect(result.metrics.steps).toBeLessThan(20);
+      expect(await cancelTrainingJob(models, result.jobId)).toBe(false); // no longer running
+    });
+
+    it('a resumed DP run continues the accountant: ε adds up to the whole run’s, never restarts', async () => {
+      const dpOptions: TrainJobOptions = {
+        datasetId,
+        loraRank: 2,
+        epochs: 6,
+        learningRate: 0.02,
+        batchSize: 4,
+        checkpointEvery: 2,
+        seed: 3,
+        dp: { targetEpsilon: 8, delta: 1e-5, maxGradNorm: 1 },
+      };
+      let worker: ChildProcess | undefined;
+      let jobId = '';
+      await expect(
+        runTrainingJob(deps(), dpOptions, {
+          onWorker: (child, id) => {
+            worker = child;
+            jobId = id;
+          },
+          onStep: (p) => {
+            if (p.step === 3) worker!.kill('SIGKILL');
+          },
+        }),
+      ).rejects.toThrow(TrainingWorkerDiedError);
+      const job = await models.TrainingJob.findById(jobId).lean();
+      const checkpoint = (await latestCheckpoint(job!.jobDir!))!;
+      const state = JSON.parse(await readFile(path.join(checkpoint.dir, 'trainer_state.json'), 'utf8'));
+      // The checkpoint's accountant holds exactly the steps it had taken.
+      expect(state.accountant.history.reduce((n: number, entry: number[]) => n + entry[2]!, 0)).toBe(
+        checkpoint.step,
+      );
+      const spentAtCheckpoint = job!.metrics.find((m) => m.step === checkpoint.step)!.epsilon!;
+      expect(spentAtCheckpoint).toBeGreaterThan(0);
+
+      const resumed = await resumeTrainingJob(deps(), jobId);
+      const { noiseMultiplier, sampleRate, steps } = resumed.privacy!;
+      expect(steps).toBe(job!.privacy!.plannedSteps);
+      const whole = createAccountant('rdp');
+      whole.step({ noiseMultiplier, sampleRate }, steps);
+      expect(resumed.privacy!.epsilon).toBeCloseTo(whole.getEpsilon(1e-5), 10);
+      expect(resumed.privacy!.epsilon).toBeLessThanOrEqual(8);
+      const epsilons = (await models.TrainingJob.findById(jobId).lean())!.metrics.map((m) => m.epsilon!);
+      expect(epsilons).toHaveLength(steps);
+      for (let i = 1; i < epsilons.length; i += 1) expect(epsilons[i]!).toBeGreaterThan(epsilons[i - 1]!);
+      expect(epsilons[checkpoint.step]!).toBeGreaterThan(spentAtCheckpoint);
+      const version = await models.ModelVersion.findOne({ version: resumed.version }).lean();
+      expect(version?.privacy?.epsilon).toBeCloseTo(resumed.privacy!.epsilon, 10);
+    });
   });
 });
