@@ -1,6 +1,9 @@
 /**
  * The promotion gate: a candidate may not be worse than the version in production beyond a
  * tolerance, on the metrics both have (validation loss: lower is better; ranking R@1: higher).
+ * The figures come from the candidate's comparison report when it was made against the version
+ * active now (both measured on the same data: server/evaluate/compare.ts), otherwise from each
+ * version's own stored metrics.
  */
 export interface GateTolerances {
   /** Relative: 0.02 allows a validation loss 2% above the active one. */
@@ -39,4 +42,27 @@ export function gateFailures(
     );
   }
   return failures;
+}
+
+interface StoredEvaluation {
+  loss?: { validationLoss?: number } | null;
+  ranking?: { r1?: number } | null;
+}
+
+/** Gate metrics from a stored comparison report, when it was made against `activeId`. */
+export function comparisonGateMetrics(
+  comparison: unknown,
+  activeId: string,
+): { candidate: GateMetrics; active: GateMetrics } | null {
+  const report = comparison as {
+    against?: { versionId?: string | null };
+    evaluations?: { new?: StoredEvaluation; against?: StoredEvaluation };
+  } | null;
+  if (!report?.evaluations?.new || !report.evaluations.against || report.against?.versionId !== activeId)
+    return null;
+  const of = (e: StoredEvaluation): GateMetrics => ({
+    validationLoss: e.loss?.validationLoss ?? null,
+    r1: e.ranking?.r1 ?? null,
+  });
+  return { candidate: of(report.evaluations.new), active: of(report.evaluations.against) };
 }

@@ -7,7 +7,7 @@ import { ObjectId } from 'mongodb';
 import { deterministicId } from '../db/ids.js';
 import type { Models } from '../db/models/index.js';
 import { conflict, notFound } from '../errors.js';
-import { type GateMetrics, type GateTolerances, gateFailures } from './gate.js';
+import { comparisonGateMetrics, type GateTolerances, gateFailures } from './gate.js';
 
 export const ACTIVE_STATE_KEY = 'active-model';
 const activeStateId = () => deterministicId('system-state', ACTIVE_STATE_KEY);
@@ -59,29 +59,6 @@ const gateMetrics = (metrics: unknown) => {
     r1: typeof r1 === 'number' ? r1 : null,
   };
 };
-
-interface StoredEvaluation {
-  loss?: { validationLoss?: number } | null;
-  ranking?: { r1?: number } | null;
-}
-
-/** Gate metrics from a stored comparison report, when it was made against `activeId`. */
-export function comparisonGateMetrics(
-  comparison: unknown,
-  activeId: string,
-): { candidate: GateMetrics; active: GateMetrics } | null {
-  const report = comparison as {
-    against?: { versionId?: string | null };
-    evaluations?: { new?: StoredEvaluation; against?: StoredEvaluation };
-  } | null;
-  if (!report?.evaluations?.new || !report.evaluations.against || report.against?.versionId !== activeId)
-    return null;
-  const of = (e: StoredEvaluation): GateMetrics => ({
-    validationLoss: e.loss?.validationLoss ?? null,
-    r1: e.ranking?.r1 ?? null,
-  });
-  return { candidate: of(report.evaluations.new), active: of(report.evaluations.against) };
-}
 
 export class GateError extends Error {
   readonly status = 409;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gateFailures } from '../../../../server/registry/gate.js';
-import { comparisonGateMetrics } from '../../../../server/registry/promote.js';
+import { comparisonGateMetrics, gateFailures } from '../../../../server/registry/gate.js';
 
 const tolerances = { loss: 0.02, r1: 0.02 };
 
