@@ -310,6 +310,18 @@ describe('which adapters webgpu takes', () => {
   });
 });
 
+describe('TFJS_BACKEND=webgpu from the command line', () => {
+  it('takes the software adapter, warning on stderr that it is one', async () => {
+    const dir = await tinyModel({ architecture: 'llama' });
+    const result = await runCli(['model', 'info', '--model', dir], { TFJS_BACKEND: 'webgpu' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).architecture).toBe('llama');
+    expect(result.stderr).toMatch(
+      /^parley: warning: the webgpu backend runs on a software adapter \(.+\): the GPU code path on the CPU, slower than wasm/m,
+    );
+  });
+});
+
 describe('webgpu without a Vulkan driver', () => {
   // The Vulkan loader reads its driver list from VK_DRIVER_FILES (VK_ICD_FILENAMES before 1.3.207):
   // pointing both at nothing is a machine where Mesa's driver is not installed.
