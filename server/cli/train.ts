@@ -96,13 +96,21 @@ export function registerTrain(program: Command): void {
         privacyBudget: privacyBudgetFromEnv(env),
         backend: env.TFJS_BACKEND,
       };
+      // Events print until the first step; after that the progress bar owns the line, and the
+      // summary below says how the run ended.
+      let stepping = false;
       const hooks = {
         signal: controller.signal,
-        onStep: progress ? (p: Parameters<typeof progress.update>[0]) => progress.update(p) : undefined,
+        onStep: progress
+          ? (p: Parameters<typeof progress.update>[0]) => {
+              stepping = true;
+              progress.update(p);
+            }
+          : undefined,
         onEvent: flags.json
           ? undefined
           : (e: { level: string; message: string }) => {
-              if (e.level !== 'debug') say(`train: ${e.message}`);
+              if (e.level !== 'debug' && !stepping) say(`train: ${e.message}`);
             },
       };
       try {

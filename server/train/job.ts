@@ -457,8 +457,10 @@ async function supervise(
       worker.on('message', (message: WorkerMessage) => {
         switch (message.type) {
           case 'started':
-            note('info', `worker started on the ${message.backend} backend, ${message.totalSteps} steps`);
-            recorder.set({ 'progress.totalSteps': message.totalSteps });
+            note(
+              'info',
+              `worker started on the ${message.backend} backend, ${message.trainExamples} training examples`,
+            );
             break;
           case 'step': {
             const p = message.progress;

@@ -57,7 +57,12 @@ export async function runWorkOrder(
     const accountant = resume?.accountant ? accountantFromState(resume.accountant) : createAccountant('rdp');
     const dp = order.dp;
     const trainable = loraTrainable(model, adapter, hp.seed ^ DROPOUT_STREAM);
-    let announced = false;
+    send({
+      type: 'started',
+      resumedFrom: resume?.step ?? null,
+      backend: backend.name,
+      trainExamples: trainExamples.length,
+    });
     let trainingSeconds = resume?.loop.elapsedSeconds ?? 0;
     const result = await train(
       trainable,
@@ -85,15 +90,6 @@ export async function runWorkOrder(
       {
         signal,
         onStep: (m) => {
-          if (!announced) {
-            announced = true;
-            send({
-              type: 'started',
-              totalSteps: m.totalSteps,
-              resumedFrom: resume?.step ?? null,
-              backend: backend.name,
-            });
-          }
           send({
             type: 'step',
             progress: {

@@ -90,7 +90,7 @@ export interface WorkResult {
 export type ParentMessage = { type: 'start'; order: WorkOrder } | { type: 'cancel' };
 
 export type WorkerMessage =
-  | { type: 'started'; totalSteps: number; resumedFrom: number | null; backend: string }
+  | { type: 'started'; resumedFrom: number | null; backend: string; trainExamples: number }
   | { type: 'step'; progress: ProgressEvent }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'done'; result: WorkResult }

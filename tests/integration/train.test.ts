@@ -1,5 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Connection } from 'mongoose';
@@ -19,7 +20,7 @@ import {
   TrainingWorkerDiedError,
   type TrainJobOptions,
 } from '../../server/train/job.js';
-import { runCli } from '../support/cli.js';
+import { exitOf, runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
 import { cliEnvSharing, ingestShop, tinyBaseModel } from '../support/pipeline.js';
@@ -302,6 +303,18 @@ describe('LoRA fine-tuning jobs', () => {
       expect(checkpoint!.step).toBeGreaterThanOrEqual(6);
       expect(checkpoint!.step).toBeLessThan(20);
       expect(checkpoint!.step % 3).toBe(0);
+
+      // A job a live process holds is not resumed from under it; one whose holder died (a killed
+      // `parley train`, whose worker exits with it) is.
+      const lease = (pid: number) => ({
+        status: 'running',
+        lease: { owner: `${hostname()}:${pid}`, expiresAt: new Date(Date.now() + 60_000) },
+      });
+      await models.TrainingJob.updateOne({ _id: jobId }, { $set: lease(process.pid) });
+      await expect(resumeTrainingJob(deps(), jobId)).rejects.toThrow(/is running \(held by/);
+      const gone = spawn(process.execPath, ['-e', '']);
+      await exitOf(gone);
+      await models.TrainingJob.updateOne({ _id: jobId }, { $set: lease(gone.pid!) });
 
       const resumed = await resumeTrainingJob(deps(), jobId);
       expect(resumed).toMatchObject({ status: 'succeeded', resumedFrom: checkpoint!.step, jobId });
