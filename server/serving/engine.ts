@@ -35,6 +35,8 @@ export interface ChatEngineOptions {
   backend: BackendChoice;
   /** How often to read the active version; 0 reads it only at start and on refresh(). */
   pollIntervalMs: number;
+  /** First wait before a version that failed to load is tried again (doubling); default 30 s. */
+  retryFailedAfterMs?: number;
   logger?: Logger;
 }
 

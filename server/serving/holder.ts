@@ -32,6 +32,19 @@ export interface LoadFailure {
   target: ModelTarget;
   message: string;
   at: Date;
+  /** Failed loads of this target in a row. */
+  attempts: number;
+  /** Before this, asking for the target again answers "failed" without loading (retry overrides). */
+  retryAfter: Date;
+}
+
+export interface HolderOptions {
+  /**
+   * Wait before a failed target is loaded again when asked for: this after the first failure,
+   * doubling after each further one, up to 32 times it. A broken version is not reloaded every
+   * poll, and a passing fault (memory, a file system hiccup) does not keep a server unready forever.
+   */
+  retryFailedAfterMs?: number;
 }
 
 export type SwapOutcome =
@@ -79,10 +92,15 @@ export class ModelHolder<T> {
   private closed = false;
   private readonly waiters: { target: ModelTarget; resolve: (outcome: SwapOutcome) => void }[] = [];
 
+  private readonly retryFailedAfterMs: number;
+
   constructor(
     private readonly loader: ModelLoader<T>,
     private readonly events: HolderEvents = {},
-  ) {}
+    options: HolderOptions = {},
+  ) {
+    this.retryFailedAfterMs = options.retryFailedAfterMs ?? 30_000;
+  }
 
   /** The current version for one reply, or null when none is loaded; release() when done. */
   acquire(): Lease<T> | null {
@@ -105,7 +123,7 @@ export class ModelHolder<T> {
   /**
    * Makes `target` the live version: loads it in the background and swaps it in when it is
    * ready. A later call wins over an earlier one still loading. A target whose last load failed is
-   * tried again only with `retry`, so a poller does not reload a broken version every few seconds.
+   * tried again only with `retry` or once its retry time has come (see HolderOptions).
    */
   swapTo(target: ModelTarget, { retry = false } = {}): Promise<SwapOutcome> {
     if (this.closed) return Promise.resolve({ outcome: 'superseded', target });
@@ -113,7 +131,12 @@ export class ModelHolder<T> {
       this.desired = target;
       return Promise.resolve({ outcome: 'unchanged', target });
     }
-    if (!retry && this.failure?.target.key === target.key && this.desired?.key === target.key) {
+    if (
+      !retry &&
+      this.failure?.target.key === target.key &&
+      this.desired?.key === target.key &&
+      Date.now() < this.failure.retryAfter.getTime()
+    ) {
       return Promise.resolve({
         outcome: 'failed',
         target,
@@ -210,7 +233,16 @@ export class ModelHolder<T> {
       } catch (error) {
         this.loadingTarget = null;
         const err = error instanceof Error ? error : new Error(String(error));
-        this.failure = { target, message: err.message, at: new Date() };
+        const attempts = this.failure?.target.key === target.key ? this.failure.attempts + 1 : 1;
+        const wait = this.retryFailedAfterMs * 2 ** Math.min(attempts - 1, 5);
+        const at = new Date();
+        this.failure = {
+          target,
+          message: err.message,
+          at,
+          attempts,
+          retryAfter: new Date(at.getTime() + wait),
+        };
         this.events.onLoadFailed?.(this.failure, err);
         this.settle(target.key, { outcome: 'failed', target, error: err });
         if (this.desired?.key === target.key) return this.endLoop();

@@ -136,6 +136,18 @@ describe('ModelHolder', () => {
     await holder.close();
   });
 
+  it('loads a failed version again once its retry time has come, counting the attempts', async () => {
+    const { loader, log } = recordingLoader();
+    const holder = new ModelHolder(loader, {}, { retryFailedAfterMs: 0 });
+    await holder.swapTo(target('v1'));
+    expect(await holder.swapTo(target('corrupt'))).toMatchObject({ outcome: 'failed' });
+    expect(await holder.swapTo(target('corrupt'))).toMatchObject({ outcome: 'failed' });
+    expect(log.filter((l) => l === 'load corrupt')).toHaveLength(2);
+    expect(holder.status().lastFailure).toMatchObject({ attempts: 2 });
+    expect(holder.status().serving?.label).toBe('v1');
+    await holder.close();
+  });
+
   it('reports a failed first load as failed, with nothing served', async () => {
     const { loader } = recordingLoader();
     const holder = new ModelHolder(loader);

@@ -1,0 +1,254 @@
+/**
+ * Live chat serving on this machine: replies/s, generated tokens/s, time to first token p50/p99 and
+ * the server's event-loop lag (p50/p99/max), at each concurrency (conversations replying at once),
+ * then the same while a promotion hot-swaps the model under load. Random weights in exact HF layout
+ * (no download), served by the real chat engine (worker threads, embedded MongoDB registry).
+ *
+ *   npx tsx bench/serving.ts [--shape small|tiny] [--concurrency 1,8] [--replies 4] [--workers 2]
+ *                            [--max-new-tokens 32] [--backend auto|wasm|cpu]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import mongoose from 'mongoose';
+import { startEmbeddedMongo } from '../server/db/embedded/index.js';
+import { deterministicId } from '../server/db/ids.js';
+import { bindModels } from '../server/db/models/index.js';
+import type { BackendChoice } from '../server/ml/backend.js';
+import { type TinyCheckpointOptions, writeTinyCheckpoint } from '../server/ml/testing/tiny-checkpoint.js';
+import { CHATML_TEMPLATE, writeTinyTokenizer } from '../server/ml/testing/tiny-tokenizer.js';
+import { promoteVersion } from '../server/registry/promote.js';
+import { type ChatEngine, startChatEngine } from '../server/serving/engine.js';
+import type { ChatTurn } from '../server/serving/types.js';
+
+const { values } = parseArgs({
+  options: {
+    shape: { type: 'string', default: 'small' },
+    concurrency: { type: 'string', default: '1,8' },
+    replies: { type: 'string', default: '4' },
+    workers: { type: 'string', default: '2' },
+    'max-new-tokens': { type: 'string', default: '32' },
+    backend: { type: 'string', default: 'wasm' },
+  },
+});
+
+/** The tiny tokenizer has 61 tokens, so the vocabulary stays 64; the layers carry the cost. */
+const SHAPES: Record<string, Omit<TinyCheckpointOptions, 'seed'>> = {
+  small: {
+    architecture: 'llama',
+    hiddenSize: 256,
+    numLayers: 4,
+    numHeads: 8,
+    numKvHeads: 4,
+    intermediateSize: 688,
+    vocabSize: 64,
+    contextLength: 512,
+  },
+  tiny: { architecture: 'llama', vocabSize: 64, contextLength: 64 },
+};
+const shape = SHAPES[values.shape!];
+if (!shape) throw new Error(`--shape: one of ${Object.keys(SHAPES).join(', ')}`);
+const concurrencies = values.concurrency!.split(',').map(Number);
+const repliesEach = Number(values.replies);
+const workers = Number(values.workers);
+const maxNewTokens = Number(values['max-new-tokens']);
+
+const CONVERSATION: ChatTurn[] = [
+  { role: 'bot', text: 'hi , can i help you ?' },
+  { role: 'customer', text: 'hello , my order is late . where is the package ?' },
+  { role: 'agent', text: 'sorry for the delay . what is your order number ?' },
+  { role: 'customer', text: 'it is a refund for my account , please help' },
+];
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '-');
+
+interface Phase {
+  replies: number;
+  tokens: number;
+  errors: number;
+  ttft: number[];
+  versions: Map<string, number>;
+  seconds: number;
+  lag: { p50: number; p99: number; max: number };
+}
+
+/**
+ * Event-loop lag: a 10 ms timer re-armed on every fire; each sample is how late it fired. This is
+ * what a Socket.IO message or an HTTP request waits on top of its own work.
+ */
+function lagSampler(intervalMs = 10) {
+  const samples: number[] = [];
+  let expected = performance.now() + intervalMs;
+  let timer: NodeJS.Timeout;
+  const tick = () => {
+    const now = performance.now();
+    samples.push(Math.max(0, now - expected));
+    expected = now + intervalMs;
+    timer = setTimeout(tick, intervalMs);
+  };
+  timer = setTimeout(tick, intervalMs);
+  return {
+    stop() {
+      clearTimeout(timer);
+      const sorted = samples.sort((a, b) => a - b);
+      return {
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        max: sorted[sorted.length - 1] ?? 0,
+      };
+    },
+  };
+}
+
+/** `concurrency` conversations, each asking for replies back to back until `until(started)` says stop. */
+async function load(
+  chat: ChatEngine,
+  concurrency: number,
+  until: (started: number) => boolean,
+): Promise<Phase> {
+  const ttft: number[] = [];
+  const versions = new Map<string, number>();
+  let replies = 0;
+  let started = 0;
+  let tokens = 0;
+  let errors = 0;
+  let seed = 0;
+  const lag = lagSampler();
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (!until(started)) {
+        started += 1;
+        const asked = performance.now();
+        let first: number | null = null;
+        try {
+          const reply = await chat.reply(CONVERSATION, {
+            maxNewTokens,
+            seed: seed++,
+            onToken: () => {
+              first ??= performance.now() - asked;
+            },
+          });
+          replies += 1;
+          tokens += reply.tokens;
+          versions.set(reply.modelVersion, (versions.get(reply.modelVersion) ?? 0) + 1);
+          if (first !== null) ttft.push(first);
+        } catch (error) {
+          errors += 1;
+          console.error(`reply failed: ${(error as Error).message}`);
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const lagged = lag.stop();
+  ttft.sort((a, b) => a - b);
+  return {
+    replies,
+    tokens,
+    errors,
+    ttft,
+    versions,
+    seconds,
+    lag: lagged,
+  };
+}
+
+function row(label: string, phase: Phase): string {
+  const versions = [...phase.versions].map(([v, n]) => `${v}:${n}`).join(' ');
+  return [
+    label.padEnd(22),
+    `${(phase.replies / phase.seconds).toFixed(2).padStart(7)} replies/s`,
+    `${(phase.tokens / phase.seconds).toFixed(1).padStart(7)} tok/s`,
+    `TTFT p50 ${ms(percentile(phase.ttft, 50)).padStart(10)} p99 ${ms(percentile(phase.ttft, 99)).padStart(10)}`,
+    `loop lag p50 ${ms(phase.lag.p50).padStart(8)} p99 ${ms(phase.lag.p99).padStart(8)} max ${ms(phase.lag.max).padStart(8)}`,
+    `errors ${phase.errors}`,
+    `(${phase.replies} replies, ${versions})`,
+  ].join('  ');
+}
+
+const root = await mkdtemp(path.join(tmpdir(), 'parley-bench-serving-'));
+const mongo = await startEmbeddedMongo({ dataDir: null, port: 0 });
+const connection = await mongoose
+  .createConnection(mongo.uri, { dbName: 'bench', autoIndex: false })
+  .asPromise();
+let chat: ChatEngine | null = null;
+try {
+  const models = bindModels(connection);
+  for (const [i, version] of ['v1', 'v2'].entries()) {
+    const dir = path.join(root, version);
+    await writeTinyCheckpoint(dir, { ...shape, seed: 100 + i });
+    await writeTinyTokenizer(dir, { chatTemplate: CHATML_TEMPLATE });
+    await models.ModelVersion.create({
+      _id: deterministicId('model-version', version),
+      version,
+      artifactPath: dir,
+      baseModel: 'bench',
+    });
+  }
+  const gate = { tolerances: { loss: 1, r1: 1 }, actor: { kind: 'system' as const } };
+  await promoteVersion(models, 'v1', gate);
+
+  const loadStart = performance.now();
+  chat = await startChatEngine({
+    models,
+    baseModelDir: null,
+    systemPrompt: 'you are helpful',
+    workers,
+    backend: values.backend as BackendChoice,
+    pollIntervalMs: 0,
+  });
+  await chat.refresh();
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  const status = chat.status();
+  console.log(
+    `serving bench: shape ${values.shape} (${JSON.stringify(shape)}), ${workers} worker(s) on ${status.backend}, ` +
+      `max ${maxNewTokens} new tokens, ${repliesEach} replies per conversation; ` +
+      `first load ${loadSeconds.toFixed(1)} s; load average ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')}`,
+  );
+
+  // The machine's own noise: the event loop's lag with nothing to do for 2 s.
+  const idleSampler = lagSampler();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const idle = idleSampler.stop();
+  console.log(
+    `${'idle (no replies)'.padEnd(22)}  loop lag p50 ${ms(idle.p50)} p99 ${ms(idle.p99)} max ${ms(idle.max)}`,
+  );
+
+  for (const concurrency of concurrencies) {
+    const phase = await load(chat, concurrency, (started) => started >= concurrency * repliesEach);
+    console.log(row(`${concurrency} concurrent`, phase));
+  }
+
+  // Hot swap under load: promote v2, then keep 8 (or the largest) conversations busy until it is live.
+  const concurrency = Math.max(...concurrencies);
+  await promoteVersion(models, 'v2', gate);
+  let swapped = false;
+  const swapStart = performance.now();
+  const swap = chat.refresh().then((outcome) => {
+    swapped = true;
+    return outcome;
+  });
+  const during = await load(chat, concurrency, () => swapped);
+  const outcome = await swap;
+  console.log(row(`${concurrency} during hot-swap`, during));
+  console.log(
+    `hot-swap to v2: ${outcome?.outcome} after ${((performance.now() - swapStart) / 1000).toFixed(1)} s ` +
+      `(new workers load and warm up off the event loop; replies kept flowing on v1 meanwhile)`,
+  );
+  const after = await load(chat, concurrency, (started) => started >= concurrency * repliesEach);
+  console.log(row(`${concurrency} after hot-swap`, after));
+} finally {
+  await chat?.close();
+  await connection.close();
+  await mongo.stop();
+  await rm(root, { recursive: true, force: true });
+}
