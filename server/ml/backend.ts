@@ -76,6 +76,29 @@ interface Started {
   warning?: string;
 }
 
+const SYNC_READ =
+  'the webgpu backend cannot read a tensor synchronously in Node (dataSync, arraySync: ' +
+  'tfjs-backend-webgpu reads through an OffscreenCanvas, which Node lacks); read it with ' +
+  'await tensor.data() or await tensor.array()';
+
+/** Makes webgpu's synchronous reads in Node fail with what to do instead of "OffscreenCanvas is not defined". */
+function explainSyncReads(): void {
+  if ('OffscreenCanvas' in globalThis) return;
+  const backend = tf.findBackend('webgpu') as unknown as { readSync(dataId: object): unknown } | null;
+  if (!backend || Object.hasOwn(backend, 'readSync')) return;
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId) => {
+    try {
+      return readSync(dataId);
+    } catch (error) {
+      // It throws before touching any state: the canvases are the first thing it makes.
+      if (error instanceof ReferenceError && error.message.includes('OffscreenCanvas'))
+        throw new Error(SYNC_READ);
+      throw error;
+    }
+  };
+}
+
 /** Starts `candidate`; returns tfjs's backend name and a note, or throws Unavailable with the reason. */
 async function start(candidate: Candidate, webgpu: WebGpuOptions = {}): Promise<Started> {
   switch (candidate) {
@@ -98,6 +121,7 @@ async function start(candidate: Candidate, webgpu: WebGpuOptions = {}): Promise<
       });
       await load('@tensorflow/tfjs-backend-webgpu');
       await activate('webgpu');
+      explainSyncReads();
       if (!software) return { name: 'webgpu', note: adapter };
       return {
         name: 'webgpu',

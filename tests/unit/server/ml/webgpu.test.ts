@@ -47,6 +47,9 @@ beforeAll(async () => {
       `the webgpu tests run on Mesa's software Vulkan driver, which .ci/run installs: ${error.message}`,
     );
   });
+  // tfjs-backend-webgpu runs an op on its cpu kernels when every input is still on the CPU side and
+  // under 1000 values, which covers much of a tiny model. Off, every op runs as a GPU shader.
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -108,6 +111,21 @@ describe('the webgpu backend on the software adapter', () => {
     expect(selection.reason).toMatch(/^TFJS_BACKEND=webgpu \(software adapter: .+\)$/);
     expect(selection.warning).toMatch(/software adapter \(.+\).*slower than wasm/);
     expect(warnings).toEqual([selection.warning]);
+  });
+});
+
+describe('reading tensors on webgpu', () => {
+  it('reads asynchronously; a synchronous read of a GPU result fails saying so, leaving the tensor usable', async () => {
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d([1, 2, 3]);
+    expect(Array.from(x.dataSync())).toEqual([1, 2, 3]); // not on the GPU yet: no GPU read needed
+    const y = x.mul(2);
+    expect(() => y.dataSync()).toThrow(
+      /^the webgpu backend cannot read a tensor synchronously in Node \(dataSync, arraySync: .+\); read it with await tensor\.data\(\) or await tensor\.array\(\)$/,
+    );
+    expect(await y.array()).toEqual([2, 4, 6]);
+    tf.dispose([x, y]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
