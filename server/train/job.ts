@@ -222,6 +222,7 @@ export async function runTrainingJob(
     },
     dataset._id,
     null,
+    null,
     hooks,
   );
 }
@@ -249,8 +250,23 @@ export async function resumeTrainingJob(
   const dataset = await models.Dataset.findById(job.datasetId).lean();
   if (!dataset?.artifactPath) throw notFound(`The dataset of job ${jobId} is gone.`, 'dataset_not_found');
   const jobDir = job.jobDir ?? path.join(deps.dataDir, 'training', jobId);
-  const hyperparameters = job.hyperparameters as Hyperparameters;
+  // Jobs from before checkpoints were configurable get the defaults they would have had.
+  const hyperparameters: Hyperparameters = {
+    evalEvery: null,
+    checkpointEvery: 50,
+    keepCheckpoints: 3,
+    ...(job.hyperparameters as Partial<Hyperparameters>),
+  } as Hyperparameters;
   const privacy = job.privacy;
+  if (
+    privacy?.enabled &&
+    (privacy.sampleRate == null || privacy.plannedSteps == null || privacy.clipNorm == null)
+  ) {
+    throw conflict(
+      `Training job ${jobId} does not record its DP plan, so it cannot be resumed.`,
+      'job_not_resumable',
+    );
+  }
   const dp: DpPlan | null = privacy?.enabled
     ? {
         noiseMultiplier: privacy.noiseMultiplier!,
@@ -280,6 +296,7 @@ export async function resumeTrainingJob(
     },
     dataset._id,
     latest?.step ?? 0,
+    job.lease?.owner ?? null,
     hooks,
   );
 }
@@ -396,6 +413,7 @@ async function supervise(
   order: WorkOrder,
   datasetId: ObjectId,
   resumeFrom: number | null,
+  expectedOwner: string | null,
   hooks: TrainJobHooks,
 ): Promise<TrainJobResult> {
   const { models } = deps;
@@ -423,7 +441,14 @@ async function supervise(
     claim.metrics = (job?.metrics ?? []).filter((m) => m.step <= resumeFrom);
     claim['progress.step'] = resumeFrom;
   }
-  await models.TrainingJob.updateOne({ _id: jobId }, { $set: claim });
+  // Claimed only if nobody else did since the caller looked (two resumes of one job at once).
+  const claimed = await models.TrainingJob.updateOne(
+    { _id: jobId, 'lease.owner': expectedOwner },
+    { $set: claim },
+  );
+  if (claimed.modifiedCount !== 1) {
+    throw conflict(`Training job ${order.jobId} was claimed by another process.`, 'job_running');
+  }
   note('info', resumeFrom === null ? 'training started' : `resuming from step ${resumeFrom}`);
 
   let lastStep = resumeFrom ?? 0;
