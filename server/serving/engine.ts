@@ -8,11 +8,12 @@ import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Models } from '../db/models/index.js';
-import { unavailable } from '../errors.js';
+import { badRequest, unavailable } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { BackendChoice } from '../ml/backend.js';
 import { activeVersionId } from '../registry/promote.js';
 import { type LoadFailure, ModelHolder, type ModelTarget, type SwapOutcome } from './holder.js';
+import { conversationMessages } from './prompt.js';
 import {
   type ChatTurn,
   DEFAULT_MAX_NEW_TOKENS,
@@ -68,7 +69,9 @@ export interface SwapEvent {
 export interface ChatEngine {
   /**
    * Answers the conversation (oldest turn first) with the live version, streaming through
-   * onToken. Rejects with a 503 HttpError (id "model_not_ready") when no model is loaded.
+   * onToken. Rejects with a 503 HttpError (id "model_not_ready") when no model is loaded, a 400
+   * HttpError for a conversation without text or bad options, and a ServingError when the
+   * generation itself fails (e.g. the engine shuts down mid-reply).
    */
   reply(turns: ChatTurn[], options?: ReplyOptions): Promise<Reply>;
   readonly ready: boolean;
@@ -259,6 +262,11 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
     },
     status,
     async reply(turns, replyOptions = {}) {
+      const maxNewTokens = replyOptions.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+      if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1))
+        throw badRequest(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`, 'bad_reply_options');
+      if (conversationMessages(turns, null).length === 0)
+        throw badRequest('The conversation has no text to reply to.', 'empty_conversation');
       const lease = holder.acquire();
       if (!lease) throw unavailable(`The chat model is not ready: ${status().reason}.`, 'model_not_ready');
       try {
@@ -266,7 +274,7 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
           {
             turns,
             systemPrompt: options.systemPrompt,
-            maxNewTokens: replyOptions.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
+            maxNewTokens,
             sampling: replyOptions.sampling ?? DEFAULT_SAMPLING,
             seed: replyOptions.seed,
           },

@@ -152,6 +152,17 @@ describe('chat engine', () => {
       });
     });
 
+    it.each([
+      ['a conversation without text', [{ role: 'customer', text: '  ' }], {}, 'empty_conversation'],
+      ['no turns at all', [], {}, 'empty_conversation'],
+      ['maxNewTokens 0', CONVERSATION, { maxNewTokens: 0 }, 'bad_reply_options'],
+      ['a fractional maxNewTokens', CONVERSATION, { maxNewTokens: 2.5 }, 'bad_reply_options'],
+    ] as const)('refuses %s with a 400 error', async (_what, turns, replyOptions, id) => {
+      const chat = await baseEngine();
+      await chat.refresh();
+      await expect(chat.reply([...turns], replyOptions)).rejects.toMatchObject({ status: 400, id });
+    });
+
     it('stops a reply when its signal aborts', async () => {
       const chat = await baseEngine();
       await chat.refresh();
