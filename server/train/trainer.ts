@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Span } from '../datasets/tokenize.js';
 import type { Accountant, AccountantState } from '../privacy/dp/accountant.js';
-import { AdamW, type AdamWSnapshot, type AdamWState } from './adamw.js';
+import { AdamW, type AdamWSnapshot } from './adamw.js';
 import type { DpSettings } from './dp-step.js';
 import { type DataPosition, dpPlan, ordinaryPlan, START, targetCount } from './plans.js';
 import { learningRateAt } from './schedule.js';
@@ -111,7 +111,6 @@ export interface TrainResult {
   bestValidationLoss: number | null;
   stoppedEarly: boolean;
   cancelled: boolean;
-  optimizer: AdamWState;
 }
 
 /** Mean loss per target token over `examples`, without gradients or dropout. */
@@ -295,7 +294,6 @@ export async function train(
       bestValidationLoss: best,
       stoppedEarly: loop.stoppedEarly,
       cancelled,
-      optimizer: optimizer.state(),
     };
   } finally {
     optimizer.dispose();
