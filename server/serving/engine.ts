@@ -123,6 +123,7 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
       target: { type: 'model_version', id: failure.target.versionId },
       details: {
         version: failure.target.label,
+        dir: failure.target.dir,
         error: failure.message,
         host: hostname(),
         pid: process.pid,
@@ -163,17 +164,21 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
             error: failure.message,
             serving: serving?.label,
           },
-          serving
-            ? `model version ${failure.target.label} failed to load; ${serving.label} keeps serving`
-            : `model version ${failure.target.label} failed to load; no model is serving`,
+          `model version ${failure.target.label} failed to load (attempt ${failure.attempts}; next try after ${failure.retryAfter.toISOString()}); ${
+            serving ? `${serving.label} keeps serving` : 'no model is serving'
+          }`,
         );
-        recordFailure(failure).catch((error) =>
-          logger.error({ err: error }, 'could not record the load failure'),
-        );
+        // Audited once per version and process; retries (with backoff) are only logged.
+        if (failure.attempts === 1) {
+          recordFailure(failure).catch((error) =>
+            logger.error({ err: error }, 'could not record the load failure'),
+          );
+        }
       },
       onDisposeFailed: (old, error) =>
         logger.error({ err: error, version: old.label }, 'stopping workers failed'),
     },
+    { retryFailedAfterMs: options.retryFailedAfterMs },
   );
 
   const refresh = async ({ retry = false } = {}): Promise<SwapOutcome | null> => {

@@ -4,11 +4,13 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicId } from '../../server/db/ids.js';
 import { bindModels, type Models } from '../../server/db/models/index.js';
+import { startParley } from '../../server/index.js';
 import { writeTinyCheckpoint } from '../../server/ml/testing/tiny-checkpoint.js';
 import { CHATML_TEMPLATE, writeTinyTokenizer } from '../../server/ml/testing/tiny-tokenizer.js';
 import { promoteVersion, rollback } from '../../server/registry/promote.js';
 import { type ChatEngine, type ChatEngineOptions, startChatEngine } from '../../server/serving/engine.js';
 import type { ChatTurn } from '../../server/serving/types.js';
+import { tempDataDir, testEnv } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
 
 let mongo: TestMongo;
@@ -176,6 +178,31 @@ describe('chat engine', () => {
       expect(['aborted', 'eos']).toContain(reply.finishReason);
       expect(reply.tokens).toBeLessThan(40);
     });
+  });
+
+  it('is wired into startParley: /healthz and /readyz turn ready once the base model is loaded, and running.chat replies', async () => {
+    const data = await tempDataDir();
+    const running = await startParley(
+      testEnv(data.dir, {
+        PARLEY_BASE_MODEL: dirOf('base'),
+        PARLEY_SERVING_WORKERS: '1',
+        TFJS_BACKEND: 'wasm',
+        PARLEY_MODEL_POLL_MS: '0',
+      }),
+    );
+    try {
+      await running.chat.refresh();
+      const health = await (await fetch(`${running.url}/healthz`)).json();
+      expect(health).toMatchObject({ ok: true, model: null, ready: true, serving: { version: 'base' } });
+      const ready = await fetch(`${running.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ ready: true, version: 'base', reason: null });
+      expect((await running.chat.reply(CONVERSATION, { maxNewTokens: 4 })).modelVersion).toBe('base');
+    } finally {
+      await running.close();
+      await data.cleanup();
+    }
+    expect(running.chat.status()).toMatchObject({ ready: false, reason: 'the server is shutting down' });
   });
 
   it('hot-swaps on promotion while replies stream: the reply in flight finishes on v1, later ones come from v2, nothing errors', async () => {
