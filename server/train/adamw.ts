@@ -89,13 +89,13 @@ export class AdamW {
     });
   }
 
-  /** Copies of the moments, read outside any tidy. */
-  snapshot(): AdamWSnapshot {
-    return {
-      step: this.step,
-      m: this.m.map((m) => m.dataSync() as Float32Array).map((data) => data.slice()),
-      v: this.v.map((v) => v.dataSync() as Float32Array).map((data) => data.slice()),
-    };
+  /** Copies of the moments, read asynchronously (every backend supports it) outside any tidy. */
+  async snapshot(): Promise<AdamWSnapshot> {
+    const read = (variables: tf.Variable[]) =>
+      Promise.all(variables.map(async (variable) => ((await variable.data()) as Float32Array).slice()));
+    const step = this.step;
+    const [m, v] = await Promise.all([read(this.m), read(this.v)]);
+    return { step, m, v };
   }
 
   load(snapshot: AdamWSnapshot): void {

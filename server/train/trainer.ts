@@ -207,12 +207,15 @@ export async function train(
   const elapsed = () => elapsedBefore + (performance.now() - started) / 1000;
   let cancelled = false;
 
-  const snapshot = (): TrainerSnapshot => ({
+  // Read asynchronously: every backend supports it, and the loop is paused while it runs.
+  const snapshot = async (): Promise<TrainerSnapshot> => ({
     step,
     totalSteps,
     position,
-    variables: model.variables.map((variable) => (variable.dataSync() as Float32Array).slice()),
-    optimizer: optimizer.snapshot(),
+    variables: await Promise.all(
+      model.variables.map(async (variable) => ((await variable.data()) as Float32Array).slice()),
+    ),
+    optimizer: await optimizer.snapshot(),
     loop: { ...loop, elapsedSeconds: elapsed() },
     random: {
       batching: { seed: options.seed, epoch: position.epoch },
@@ -266,8 +269,13 @@ export async function train(
           cancelled = true;
           break;
         }
-        if (options.checkpointEvery && step % options.checkpointEvery === 0 && step < totalSteps) {
-          await hooks.onCheckpoint?.(snapshot());
+        if (
+          hooks.onCheckpoint &&
+          options.checkpointEvery &&
+          step % options.checkpointEvery === 0 &&
+          step < totalSteps
+        ) {
+          await hooks.onCheckpoint(await snapshot());
         }
         await new Promise((resolve) => setImmediate(resolve)); // let progress and cancellation through
       }
@@ -275,7 +283,7 @@ export async function train(
     }
     // A cancelled run's snapshot keeps the loop's own counters: its closing evaluation below must
     // not count towards early stopping once it is resumed.
-    if (cancelled) await hooks.onCheckpoint?.(snapshot());
+    if (cancelled && hooks.onCheckpoint) await hooks.onCheckpoint(await snapshot());
     let validationLoss = loop.validationLoss;
     let best = loop.best;
     if (data.validation.length > 0 && !loop.stoppedEarly) {
@@ -285,7 +293,7 @@ export async function train(
     if (!cancelled) {
       loop.validationLoss = validationLoss;
       loop.best = best;
-      await hooks.onCheckpoint?.(snapshot());
+      if (hooks.onCheckpoint) await hooks.onCheckpoint(await snapshot());
     }
     return {
       steps: step,
