@@ -140,7 +140,11 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
           size: options.workers,
           backend: options.backend,
           onWorkerExit: (error) =>
-            logger.error({ err: error, version: next.label }, 'a generation worker died; its replies failed'),
+            logger.error(
+              { err: error, version: next.label },
+              'a generation worker died; its replies failed, a new one is starting',
+            ),
+          onWorkerReplaced: () => logger.info({ version: next.label }, 'a generation worker was replaced'),
         });
         backend = group.backend;
         return group;

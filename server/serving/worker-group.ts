@@ -33,14 +33,49 @@ export interface WorkerGroupOptions {
   dir: string;
   size: number;
   backend: BackendChoice;
-  /** Called when a worker dies unexpectedly (its replies fail; the others keep serving). */
+  /** Called when a worker dies unexpectedly (its replies fail, the others keep serving, a new one starts). */
   onWorkerExit?: (error: Error) => void;
+  /** Called when a worker that died has been replaced by a new one with the version loaded. */
+  onWorkerReplaced?: () => void;
+}
+
+/** A new worker loading the group's version; `ready` resolves with the tfjs backend's name. */
+function spawn(options: WorkerGroupOptions): { worker: Worker; ready: Promise<string> } {
+  const workerData: WorkerOptions = { backend: options.backend, dir: options.dir };
+  const worker = new Worker(WORKER_ENTRY, { workerData });
+  const ready = new Promise<string>((resolve, reject) => {
+    const onMessage = (message: FromWorker) => {
+      if (message.type === 'ready') resolve(message.backend);
+      else if (message.type === 'load-failed') reject(new ModelLoadError(message.error));
+      else return;
+      cleanup();
+    };
+    const onError = (error: Error) => {
+      reject(new ModelLoadError(`a generation worker failed while loading: ${error.message}`));
+      cleanup();
+    };
+    const onExit = (code: number) => {
+      reject(new ModelLoadError(`a generation worker exited with code ${code} while loading`));
+      cleanup();
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+  return { worker, ready };
 }
 
 export class WorkerGroup {
   private readonly jobs = new Map<number, Job>();
   private nextJobId = 0;
   private closed = false;
+  /** Replacement workers still loading. */
+  private readonly starting = new Set<Worker>();
 
   private constructor(
     private readonly members: Member[],
@@ -52,35 +87,7 @@ export class WorkerGroup {
 
   /** Starts `size` workers that each load `dir`; rejects with ModelLoadError if any cannot. */
   static async start(options: WorkerGroupOptions): Promise<WorkerGroup> {
-    const workerData: WorkerOptions = { backend: options.backend, dir: options.dir };
-    const starting = Array.from({ length: Math.max(1, options.size) }, () => {
-      const worker = new Worker(WORKER_ENTRY, { workerData });
-      const ready = new Promise<string>((resolve, reject) => {
-        const onMessage = (message: FromWorker) => {
-          if (message.type === 'ready') resolve(message.backend);
-          else if (message.type === 'load-failed') reject(new ModelLoadError(message.error));
-          else return;
-          cleanup();
-        };
-        const onError = (error: Error) => {
-          reject(new ModelLoadError(`a generation worker failed while loading: ${error.message}`));
-          cleanup();
-        };
-        const onExit = (code: number) => {
-          reject(new ModelLoadError(`a generation worker exited with code ${code} while loading`));
-          cleanup();
-        };
-        const cleanup = () => {
-          worker.off('message', onMessage);
-          worker.off('error', onError);
-          worker.off('exit', onExit);
-        };
-        worker.on('message', onMessage);
-        worker.on('error', onError);
-        worker.on('exit', onExit);
-      });
-      return { worker, ready };
-    });
+    const starting = Array.from({ length: Math.max(1, options.size) }, () => spawn(options));
     const outcomes = await Promise.allSettled(starting.map((s) => s.ready));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) {
@@ -93,6 +100,11 @@ export class WorkerGroup {
       backend,
       options,
     );
+  }
+
+  /** The worker threads (live or not), for diagnostics. */
+  get workers(): readonly Worker[] {
+    return this.members.map((m) => m.worker);
   }
 
   get size(): number {
@@ -108,7 +120,10 @@ export class WorkerGroup {
     const member = this.members
       .filter((m) => m.alive)
       .reduce<Member | undefined>((best, m) => (best && best.active <= m.active ? best : m), undefined);
-    if (!member) return Promise.reject(new ServingError('every generation worker of this version died'));
+    if (!member)
+      return Promise.reject(
+        new ServingError('no generation worker of this version is running; a new one is starting'),
+      );
     const jobId = this.nextJobId++;
     member.active += 1;
     return new Promise<GeneratedReply>((resolve, reject) => {
@@ -142,11 +157,38 @@ export class WorkerGroup {
     this.closed = true;
     const error = new ServingError('the serving engine is shutting down');
     for (const job of [...this.jobs.values()]) job.reject(error);
-    await Promise.all(
-      this.members.map((m) => {
+    await Promise.all([
+      ...this.members.map((m) => {
         m.alive = false;
         return m.worker.terminate();
       }),
+      ...[...this.starting].map((worker) => worker.terminate()),
+    ]);
+  }
+
+  /**
+   * Starts a worker in place of one that died. One that cannot load the version either leaves the
+   * slot empty (the others keep serving), so a version that kills its workers is not respawned
+   * in a loop.
+   */
+  private replace(dead: Member): void {
+    const { worker, ready } = spawn(this.options);
+    this.starting.add(worker);
+    ready.then(
+      () => {
+        this.starting.delete(worker);
+        if (this.closed) return;
+        const member: Member = { worker, active: 0, alive: true };
+        this.members.splice(this.members.indexOf(dead), 1, member);
+        this.watch(member);
+        this.options.onWorkerReplaced?.();
+      },
+      (error: Error) => {
+        this.starting.delete(worker);
+        void worker.terminate();
+        if (!this.closed)
+          this.options.onWorkerExit?.(new ServingError(`no replacement worker: ${error.message}`));
+      },
     );
   }
 
@@ -168,6 +210,7 @@ export class WorkerGroup {
       member.alive = false;
       for (const job of [...this.jobs.values()]) if (job.worker === member) job.reject(error);
       this.options.onWorkerExit?.(error);
+      this.replace(member);
     };
     member.worker.on('error', (error) =>
       died(new ServingError(`a generation worker failed: ${error.message}`)),
