@@ -15,10 +15,12 @@ import { createAccountant } from '../../server/privacy/dp/registry.js';
 import { latestCheckpoint, listCheckpoints } from '../../server/train/checkpoint.js';
 import {
   cancelTrainingJob,
+  type ProgressEvent,
   resumeTrainingJob,
   runTrainingJob,
   TrainingWorkerDiedError,
   type TrainJobOptions,
+  trainingJobEvents,
 } from '../../server/train/job.js';
 import { exitOf, runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
@@ -261,8 +263,12 @@ describe('LoRA fine-tuning jobs', () => {
         learningRate: m.learningRate,
       }));
 
+    const live: { jobId: string; step: number }[] = [];
     beforeAll(async () => {
+      const listener = (jobId: string, progress: ProgressEvent) => live.push({ jobId, step: progress.step });
+      trainingJobEvents.on('progress', listener);
       uninterrupted = await runTrainingJob(deps(), options());
+      trainingJobEvents.off('progress', listener);
       uninterruptedTensors = await adapterTensors(uninterrupted.adapterDir);
     });
 
@@ -275,6 +281,10 @@ describe('LoRA fine-tuning jobs', () => {
         4, 8, 12, 16, 20,
       ]);
       expect(job!.progress?.tokensPerSecond).toBeGreaterThan(0);
+      // The same progress, live, for the admin UI.
+      expect(live.filter((e) => e.jobId === uninterrupted.jobId).map((e) => e.step)).toEqual(
+        job!.metrics.map((m) => m.step),
+      );
       expect(job!.events.map((e) => e.message)).toContain('training succeeded after 20 steps');
       expect(job!.lease?.owner ?? null).toBeNull();
       // The newest three checkpoints stay: 15, 18 and the end one.
