@@ -12,6 +12,7 @@ import { registerPrivacy } from './privacy.js';
 import { registerSeed } from './seed.js';
 import { registerServe } from './serve.js';
 import { registerSource } from './source.js';
+import { registerStarter } from './starter.js';
 import { registerTrain } from './train.js';
 import { registerVersions } from './versions.js';
 
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerVersions(program);
   registerPrivacy(program);
   registerModel(program);
+  registerStarter(program);
   program.addHelpText(
     'after',
     `\nEnvironment:\n${describeEnv()

@@ -19,6 +19,7 @@ interface TrainFlags {
   resume?: string;
   checkpointEvery?: number;
   base?: string;
+  full?: boolean;
   loraRank: number;
   epochs: number;
   lr: number;
@@ -44,6 +45,7 @@ export function registerTrain(program: Command): void {
       'continue a stopped, cancelled or killed job from its latest checkpoint (its own settings apply)',
     )
     .option('--base <dir>', "base model directory (default: the dataset's)")
+    .option('--full', 'full fine-tuning: train every weight instead of a LoRA adapter')
     .option('--lora-rank <r>', 'LoRA rank', positiveInteger, 8)
     .option('--epochs <n>', 'passes over the training split', positiveInteger, 3)
     .option('--lr <rate>', 'peak learning rate', positiveNumber, 2e-4)
@@ -121,6 +123,7 @@ export function registerTrain(program: Command): void {
               {
                 datasetId: flags.dataset!,
                 base: flags.base,
+                mode: flags.full ? 'full' : 'lora',
                 loraRank: flags.loraRank,
                 epochs: flags.epochs,
                 learningRate: flags.lr,

@@ -3,11 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { CausalLM } from './architectures/types.js';
 import type { FloatTensor } from './safetensors.js';
 
-export function modelTensors(model: CausalLM): Record<string, FloatTensor> {
+/** Read asynchronously, so that it works on every backend (webgpu has no synchronous reads in Node). */
+export async function modelTensors(model: CausalLM): Promise<Record<string, FloatTensor>> {
   const tensors: Record<string, FloatTensor> = {};
   for (const { name, tensor, transposed } of model.weights) {
     const stored = transposed ? tf.transpose(tensor) : tensor; // [in, out] -> [out, in]
-    tensors[name] = { shape: stored.shape, data: stored.dataSync() as Float32Array };
+    tensors[name] = { shape: stored.shape, data: (await stored.data()) as Float32Array };
     if (stored !== tensor) stored.dispose();
   }
   return tensors;

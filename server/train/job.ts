@@ -41,6 +41,8 @@ export type { PrivacySpend, ProgressEvent } from './work-order.js';
 
 export interface TrainJobOptions {
   datasetId: string;
+  /** LoRA (default) trains an adapter and merges it; full trains and exports every weight. */
+  mode?: 'lora' | 'full';
   /** Base model directory; default the one the dataset was rendered for. */
   base?: string;
   loraRank: number;
@@ -89,7 +91,8 @@ export interface TrainJobResult {
   status: 'succeeded' | 'cancelled';
   version: string | null;
   modelDir: string | null;
-  adapterDir: string;
+  /** The PEFT adapter; null for full fine-tuning. */
+  adapterDir: string | null;
   /** The step the run continued from, when it was a resume. */
   resumedFrom: number | null;
   metrics: { steps: number; trainLoss: number; validationLoss: number | null; durationMs: number };
@@ -168,6 +171,7 @@ export async function runTrainingJob(
 
   const jobId = new ObjectId();
   const hyperparameters: Hyperparameters = {
+    mode: options.mode ?? 'lora',
     loraRank: options.loraRank,
     loraAlpha: options.loraAlpha ?? options.loraRank * 2,
     loraDropout: options.loraDropout ?? 0.05,
@@ -186,7 +190,7 @@ export async function runTrainingJob(
     _id: jobId,
     datasetId: dataset._id,
     baseModel: base,
-    mode: 'lora',
+    mode: options.mode ?? 'lora',
     hyperparameters,
     privacy: dp
       ? {

@@ -12,11 +12,13 @@ import { readModelConfig } from '../ml/config.js';
 import { exportModel } from '../ml/export.js';
 import { LoraAdapter } from '../ml/lora.js';
 import { peftAdapterConfig, peftTensorName, saveAdapter } from '../ml/lora-adapter.js';
+import { modelTensors } from '../ml/model-tensors.js';
 import { loadCheckpoint } from '../ml/safetensors.js';
 import { accountantFromState, createAccountant } from '../privacy/dp/registry.js';
 import { secureRng } from '../privacy/dp/rng.js';
 import { type CheckpointLayout, latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { readExamples } from './examples.js';
+import { fullTrainable } from './full-trainable.js';
 import { loraTrainable } from './lora-trainable.js';
 import { train } from './trainer.js';
 import type { PrivacySpend, WorkerMessage, WorkOrder, WorkResult } from './work-order.js';
@@ -35,28 +37,41 @@ export async function runWorkOrder(
   const validationExamples = await readExamples(order.datasetDir, 'validation');
   const config = await readModelConfig(order.base);
   const checkpoint = await loadCheckpoint(order.base);
-  const adapter = LoraAdapter.create(config, {
-    r: hp.loraRank,
-    alpha: hp.loraAlpha,
-    dropout: hp.loraDropout,
-    seed: hp.seed,
+  const full = hp.mode === 'full';
+  const adapter = full
+    ? null
+    : LoraAdapter.create(config, {
+        r: hp.loraRank,
+        alpha: hp.loraAlpha,
+        dropout: hp.loraDropout,
+        seed: hp.seed,
+      });
+  const model = ARCHITECTURE_REGISTRY[config.architecture](config, checkpoint, adapter ?? undefined, {
+    trainable: full,
   });
-  const model = ARCHITECTURE_REGISTRY[config.architecture](config, checkpoint, adapter);
   try {
-    const layout: CheckpointLayout = {
-      names: adapter.pairs.flatMap(({ module }) => [
-        peftTensorName(module.name, 'A'),
-        peftTensorName(module.name, 'B'),
-      ]),
-      shapes: adapter.pairs.flatMap(({ a, b }) => [a.shape, b.shape]),
-      adapterConfig: peftAdapterConfig(adapter, order.base),
-    };
+    // Full fine-tuning checkpoints every weight as the model holds it (linear weights transposed).
+    const layout: CheckpointLayout = adapter
+      ? {
+          names: adapter.pairs.flatMap(({ module }) => [
+            peftTensorName(module.name, 'A'),
+            peftTensorName(module.name, 'B'),
+          ]),
+          shapes: adapter.pairs.flatMap(({ a, b }) => [a.shape, b.shape]),
+          adapterConfig: peftAdapterConfig(adapter, order.base),
+        }
+      : {
+          names: model.weights.map((w) => (w.transposed ? `${w.name}.T` : w.name)),
+          shapes: model.weights.map((w) => w.tensor.shape),
+        };
     const latest = await latestCheckpoint(order.jobDir);
     const resume = latest ? await readCheckpoint(latest.dir, layout) : undefined;
     // A resumed DP run goes on with the accountant it stopped with: what was spent stays spent.
     const accountant = resume?.accountant ? accountantFromState(resume.accountant) : createAccountant('rdp');
     const dp = order.dp;
-    const trainable = loraTrainable(model, adapter, hp.seed ^ DROPOUT_STREAM);
+    const trainable = adapter
+      ? loraTrainable(model, adapter, hp.seed ^ DROPOUT_STREAM)
+      : fullTrainable(model);
     send({
       type: 'started',
       resumedFrom: resume?.step ?? null,
@@ -113,10 +128,13 @@ export async function runWorkOrder(
       },
     );
 
-    const adapterDir = path.join(order.jobDir, 'adapter');
-    await rm(adapterDir, { recursive: true, force: true });
-    await mkdir(adapterDir, { recursive: true });
-    await saveAdapter(adapterDir, adapter, { baseModelNameOrPath: order.base });
+    let adapterDir: string | null = null;
+    if (adapter) {
+      adapterDir = path.join(order.jobDir, 'adapter');
+      await rm(adapterDir, { recursive: true, force: true });
+      await mkdir(adapterDir, { recursive: true });
+      await saveAdapter(adapterDir, adapter, { baseModelNameOrPath: order.base });
+    }
     const epsilon = dp ? accountant.getEpsilon(dp.delta) : null;
     const base = {
       steps: result.steps,
@@ -148,7 +166,7 @@ export async function runWorkOrder(
     await exportModel({
       baseDir: order.base,
       outDir: stagedModelDir,
-      adapter,
+      ...(adapter ? { adapter } : { weights: await modelTensors(model) }),
       lineage: {
         ...order.lineage,
         metrics: {
@@ -161,6 +179,6 @@ export async function runWorkOrder(
     return { status: 'succeeded', ...base, stagedModelDir };
   } finally {
     model.dispose();
-    adapter.dispose();
+    adapter?.dispose();
   }
 }

@@ -5,6 +5,8 @@
 import type { BackendChoice } from '../ml/backend.js';
 
 export interface Hyperparameters {
+  /** LoRA trains an adapter; full trains every weight. Absent (older jobs): lora. */
+  mode?: 'lora' | 'full';
   loraRank: number;
   loraAlpha: number;
   loraDropout: number;
@@ -82,7 +84,8 @@ export interface WorkResult {
   epsilon: number | null;
   /** Training time, resumed parts included. */
   trainingSeconds: number;
-  adapterDir: string;
+  /** The PEFT adapter; null for full fine-tuning. */
+  adapterDir: string | null;
   /** The merged model, staged in the job directory; null when cancelled. */
   stagedModelDir: string | null;
 }

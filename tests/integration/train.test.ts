@@ -9,7 +9,7 @@ import { buildDataset } from '../../server/datasets/build.js';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
 import { rankCases } from '../../server/evaluate/ranking.js';
 import { loadModel } from '../../server/ml/architectures/registry.js';
-import { decodeToFloat32, parseSafetensors } from '../../server/ml/safetensors.js';
+import { decodeToFloat32, loadCheckpoint, parseSafetensors } from '../../server/ml/safetensors.js';
 import { ChatTokenizer } from '../../server/ml/tokenizer.js';
 import { createAccountant } from '../../server/privacy/dp/registry.js';
 import { latestCheckpoint, listCheckpoints } from '../../server/train/checkpoint.js';
@@ -96,7 +96,7 @@ describe('LoRA fine-tuning jobs', () => {
 
     for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'parley.json'])
       await access(path.join(result.modelDir!, file));
-    await access(path.join(result.adapterDir, 'adapter_config.json'));
+    await access(path.join(result.adapterDir!, 'adapter_config.json'));
     const lineage = JSON.parse(await readFile(path.join(result.modelDir!, 'parley.json'), 'utf8'));
     expect(lineage).toMatchObject({
       baseModel: base,
@@ -159,6 +159,40 @@ describe('LoRA fine-tuning jobs', () => {
     tf.dispose([trainedLogits, originalLogits]);
     trained.model.dispose();
     original.model.dispose();
+  });
+
+  it('full fine-tuning trains and exports every weight (no adapter), and the model learned the replies', async () => {
+    const result = await runTrainingJob(
+      { models, dataDir: data.dir, backend: 'cpu' },
+      { datasetId, mode: 'full', loraRank: 4, epochs: 4, learningRate: 0.01, batchSize: 4, seed: 1 },
+    );
+    expect(result.status).toBe('succeeded');
+    expect(result.adapterDir).toBeNull();
+    const job = await models.TrainingJob.findById(result.jobId).lean();
+    expect(job).toMatchObject({ status: 'succeeded', mode: 'full', hyperparameters: { mode: 'full' } });
+
+    const [trained, original] = await Promise.all([loadCheckpoint(result.modelDir!), loadCheckpoint(base)]);
+    for (const name of original.stored.keys()) {
+      const before = original.get(name).data;
+      expect(
+        trained.get(name).data.some((v, i) => Math.abs(v - before[i]!) > 1e-6),
+        name,
+      ).toBe(true);
+    }
+    const { model } = await loadModel(result.modelDir!);
+    const tokenizer = await ChatTokenizer.load(base);
+    const cases = Array.from({ length: 4 }, (_, answer) => {
+      const candidates = ['hello', 'password reset', 'ok bye'];
+      candidates.splice(answer, 0, 'sorry for the delay it will arrive tomorrow');
+      return {
+        id: String(answer),
+        context: [{ role: 'customer' as const, text: 'where is my order' }],
+        candidates,
+        answer,
+      };
+    });
+    expect(rankCases(model, tokenizer, cases).r1).toBe(1);
+    model.dispose();
   });
 
   it('trains with DP-SGD within its target ε and records the spend in the lineage', async () => {
@@ -269,7 +303,7 @@ describe('LoRA fine-tuning jobs', () => {
       trainingJobEvents.on('progress', listener);
       uninterrupted = await runTrainingJob(deps(), options());
       trainingJobEvents.off('progress', listener);
-      uninterruptedTensors = await adapterTensors(uninterrupted.adapterDir);
+      uninterruptedTensors = await adapterTensors(uninterrupted.adapterDir!);
     });
 
     it('records progress, per-step metrics, events and checkpoints on the job document', async () => {
@@ -328,7 +362,7 @@ describe('LoRA fine-tuning jobs', () => {
 
       const resumed = await resumeTrainingJob(deps(), jobId);
       expect(resumed).toMatchObject({ status: 'succeeded', resumedFrom: checkpoint!.step, jobId });
-      expect(await adapterTensors(resumed.adapterDir)).toEqual(uninterruptedTensors);
+      expect(await adapterTensors(resumed.adapterDir!)).toEqual(uninterruptedTensors);
       expect(resumed.metrics.steps).toBe(20);
       expect(resumed.metrics.trainLoss).toBe(uninterrupted.metrics.trainLoss);
       expect(resumed.metrics.validationLoss).toBe(uninterrupted.metrics.validationLoss);
@@ -350,7 +384,7 @@ describe('LoRA fine-tuning jobs', () => {
       // The worker runs ahead of the progress messages: it stops at the first step boundary after.
       expect(cancelled.metrics.steps).toBeGreaterThanOrEqual(4);
       expect(cancelled.metrics.steps).toBeLessThan(20);
-      await access(path.join(cancelled.adapterDir, 'adapter_model.safetensors'));
+      await access(path.join(cancelled.adapterDir!, 'adapter_model.safetensors'));
       expect(await models.ModelVersion.countDocuments()).toBe(versions);
       const job = await models.TrainingJob.findById(cancelled.jobId).lean();
       expect(job?.status).toBe('cancelled');

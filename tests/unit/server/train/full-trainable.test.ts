@@ -44,7 +44,7 @@ describe('full fine-tuning', () => {
       });
       const trainable = fullTrainable(model);
       expect(trainable.variables.length).toBe(model.weights.length);
-      const before = modelTensors(model);
+      const before = await modelTensors(model);
 
       const result = await train(
         trainable,
@@ -60,7 +60,7 @@ describe('full fine-tuning', () => {
       expect(result.finalLoss).toBeLessThan(Math.log(64) * 0.6);
 
       // Every weight moved, the (tied) embeddings included: gradients reached all of them.
-      const after = modelTensors(model);
+      const after = await modelTensors(model);
       for (const [name, tensor] of Object.entries(after)) {
         const moved = tensor.data.some((v, i) => v !== before[name]!.data[i]);
         expect(moved, name).toBe(true);
