@@ -112,7 +112,11 @@ export async function buildTokenizer(
   options: { vocabSize: number; contextLength: number },
 ): Promise<{ vocabSize: number }> {
   // A dev dependency: only building the starter model needs it, never running Parley.
-  const { Tokenizer } = await import('tokenizers');
+  const { Tokenizer } = await import('tokenizers').catch((error: Error) => {
+    throw new Error(
+      `building a tokenizer needs the dev dependency \`tokenizers\` (npm install --include=dev): ${error.message}`,
+    );
+  });
   const work = await mkdtemp(path.join(tmpdir(), 'parley-bpe-'));
   try {
     const corpus = path.join(work, 'corpus.txt');
