@@ -2,10 +2,11 @@
  * Live chat serving on this machine: replies/s, generated tokens/s, time to first token p50/p99 and
  * the server's event-loop lag (p50/p99/max), at each concurrency (conversations replying at once),
  * then the same while a promotion hot-swaps the model under load. Random weights in exact HF layout
- * (no download), served by the real chat engine (worker threads, embedded MongoDB registry).
+ * (no download), or --model DIR (e.g. the starter model) registered as both versions, served by
+ * the real chat engine (worker threads, embedded MongoDB registry).
  *
- *   npx tsx bench/serving.ts [--shape small|tiny] [--concurrency 1,8] [--replies 4] [--workers 2]
- *                            [--max-new-tokens 32] [--backend auto|wasm|cpu]
+ *   npx tsx bench/serving.ts [--shape small|tiny | --model DIR] [--concurrency 1,8] [--replies 4]
+ *                            [--workers 2] [--max-new-tokens 32] [--backend auto|wasm|cpu]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     'max-new-tokens': { type: 'string', default: '32' },
     backend: { type: 'string', default: 'wasm' },
+    model: { type: 'string' },
   },
 });
 
@@ -182,9 +184,11 @@ let chat: ChatEngine | null = null;
 try {
   const models = bindModels(connection);
   for (const [i, version] of ['v1', 'v2'].entries()) {
-    const dir = path.join(root, version);
-    await writeTinyCheckpoint(dir, { ...shape, seed: 100 + i });
-    await writeTinyTokenizer(dir, { chatTemplate: CHATML_TEMPLATE });
+    const dir = values.model ? path.resolve(values.model) : path.join(root, version);
+    if (!values.model) {
+      await writeTinyCheckpoint(dir, { ...shape, seed: 100 + i });
+      await writeTinyTokenizer(dir, { chatTemplate: CHATML_TEMPLATE });
+    }
     await models.ModelVersion.create({
       _id: deterministicId('model-version', version),
       version,
@@ -208,7 +212,7 @@ try {
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const status = chat.status();
   console.log(
-    `serving bench: shape ${values.shape} (${JSON.stringify(shape)}), ${workers} worker(s) on ${status.backend}, ` +
+    `serving bench: ${values.model ? `model ${values.model}` : `shape ${values.shape} (${JSON.stringify(shape)})`}, ${workers} worker(s) on ${status.backend}, ` +
       `max ${maxNewTokens} new tokens, ${repliesEach} replies per conversation; ` +
       `first load ${loadSeconds.toFixed(1)} s; load average ${loadavg()
         .map((n) => n.toFixed(1))
