@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSafetensors } from '../../../../server/ml/safetensors.js';
 import { writeTinyCheckpoint } from '../../../../server/ml/testing/tiny-checkpoint.js';
 import { CHATML_TEMPLATE, writeTinyTokenizer } from '../../../../server/ml/testing/tiny-tokenizer.js';
 import { ChatTokenizer } from '../../../../server/ml/tokenizer.js';
@@ -218,6 +219,15 @@ describe('scored generation and confidence', () => {
     } finally {
       served.dispose();
     }
+  });
+
+  it('refuses weights that produce non-finite logits (the warm-up generation checks them)', async () => {
+    const dir = path.join(root, 'nan');
+    const { tensors } = await writeTinyCheckpoint(dir, { architecture: 'llama', contextLength: 64, seed: 5 });
+    await writeTinyTokenizer(dir, { chatTemplate: CHATML_TEMPLATE });
+    tensors['model.norm.weight']!.data.fill(Number.NaN);
+    await writeSafetensors(path.join(dir, 'model.safetensors'), tensors, 'F32');
+    await expect(loadServedModel(dir)).rejects.toThrow(/non-finite logits/);
   });
 
   it('refuses a directory whose weights are missing, with the reason', async () => {
