@@ -259,6 +259,24 @@ describe('chat engine', () => {
     expect((await chat.reply(CONVERSATION, { maxNewTokens: 4 })).modelVersion).toBe('v1');
   });
 
+  it('fails the replies still running when it closes, and answers none after', async () => {
+    const chat = await engine(await registry());
+    await chat.refresh();
+    let closing: Promise<void> | null = null;
+    const reply = chat.reply(CONVERSATION, {
+      maxNewTokens: 24,
+      sampling: { temperature: 1 },
+      seed: 5,
+      onToken: () => {
+        closing ??= chat.close();
+      },
+    });
+    await expect(reply).rejects.toThrow(/shutting down/);
+    await closing;
+    expect(chat.status()).toMatchObject({ ready: false, reason: 'the server is shutting down' });
+    await expect(chat.reply(CONVERSATION)).rejects.toMatchObject({ id: 'model_not_ready' });
+  });
+
   it('refuses a version whose files are corrupt: the old one keeps serving and the failure is reported and audited', async () => {
     const models = await registry();
     await promoteVersion(models, 'v1', gate);
