@@ -395,7 +395,7 @@ class JobRecorder {
     this.fields = {};
     try {
       const job = await this.models.TrainingJob.findOneAndUpdate({ _id: this.jobId }, update, {
-        new: true,
+        returnDocument: 'after',
         projection: { cancelRequested: 1 },
       }).lean();
       if (job?.cancelRequested) this.cancelRequested = true;
