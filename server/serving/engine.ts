@@ -57,7 +57,10 @@ export interface ServingStatus {
   lastError: { version: string; message: string; at: string } | null;
   /** tfjs backend of the generation workers, once they started. */
   backend: string | null;
+  /** Generation workers per version (PARLEY_SERVING_WORKERS). */
   workers: number;
+  /** Replies in progress on each version held: the live one, and replaced ones still draining. */
+  replies: { version: string; inProgress: number; live: boolean }[];
 }
 
 export interface SwapEvent {
@@ -232,6 +235,11 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
       lastError,
       backend,
       workers: options.workers,
+      replies: held.inUse.map((use) => ({
+        version: use.label,
+        inProgress: use.replies,
+        live: use.label === held.serving?.label && use.key === held.serving?.key,
+      })),
     };
     if (closed) return { ...base, ready: false, state: 'no-model', reason: 'the server is shutting down' };
     switch (held.state) {

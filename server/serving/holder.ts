@@ -64,7 +64,7 @@ export interface HolderStatus {
   /** The last load that failed, kept until a later load of any version succeeds. */
   lastFailure: LoadFailure | null;
   /** Replies in progress on each version held (a replaced version stays until they finish). */
-  inUse: { label: string; replies: number }[];
+  inUse: { key: string; label: string; replies: number }[];
 }
 
 interface Entry<T> {
@@ -171,7 +171,7 @@ export class ModelHolder<T> {
       serving: this.current?.target ?? null,
       loading: this.loadingTarget,
       lastFailure: this.failure,
-      inUse: [...this.held].map((e) => ({ label: e.target.label, replies: e.leases })),
+      inUse: [...this.held].map((e) => ({ key: e.target.key, label: e.target.label, replies: e.leases })),
     };
   }
 

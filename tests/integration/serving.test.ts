@@ -212,9 +212,11 @@ describe('chat engine', () => {
     expect(await chat.refresh()).toMatchObject({ outcome: 'swapped', target: { label: 'v1' } });
     const swaps: string[] = [];
     let swapped = false;
+    let atSwap: unknown = null;
     chat.onSwap(({ from, to }) => {
       swaps.push(`${from}->${to}`);
       swapped = true;
+      atSwap = chat.status().replies;
     });
 
     await promoteVersion(models, 'v2', gate);
@@ -247,12 +249,19 @@ describe('chat engine', () => {
     const inFlight = log.filter((entry) => !entry.startedAfter && entry.endedAfter);
     expect(inFlight).toHaveLength(1);
     expect(inFlight[0]!.version).toBe('v1');
+    // At the swap, v1 was draining that reply while v2 was live with none yet.
+    expect(atSwap).toEqual([
+      { version: 'v1', inProgress: 1, live: false },
+      { version: 'v2', inProgress: 0, live: true },
+    ]);
     for (const entry of log) expect(entry.streamed).toBe(entry.text);
     expect(log.every((entry) => entry.version === 'v1')).toBe(true);
 
     const next = await chat.reply(CONVERSATION, { maxNewTokens: 4 });
     expect(next.modelVersion).toBe('v2');
     expect(chat.status()).toMatchObject({ ready: true, version: 'v2', loading: null, lastError: null });
+    // v1's workers are stopped once its last reply has finished.
+    await expect.poll(() => chat.status().replies).toEqual([{ version: 'v2', inProgress: 0, live: true }]);
 
     await rollback(models, { kind: 'cli' });
     expect(await chat.refresh()).toMatchObject({ outcome: 'swapped', target: { label: 'v1' } });

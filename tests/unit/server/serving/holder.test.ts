@@ -90,8 +90,8 @@ describe('ModelHolder', () => {
     expect(next.target.label).toBe('v2');
     expect(log).toEqual(['load v1', 'load v2']);
     expect(holder.status().inUse).toEqual([
-      { label: 'v1', replies: 1 },
-      { label: 'v2', replies: 1 },
+      { key: 'version:v1', label: 'v1', replies: 1 },
+      { key: 'version:v2', label: 'v2', replies: 1 },
     ]);
     expect((await hello(old.value)).tokens).toBeGreaterThan(0);
 
