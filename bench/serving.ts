@@ -75,6 +75,8 @@ interface Phase {
   tokens: number;
   errors: number;
   ttft: number[];
+  /** Each reply's confidence, sorted. */
+  confidence: number[];
   versions: Map<string, number>;
   seconds: number;
   lag: { p50: number; p99: number; max: number };
@@ -115,6 +117,7 @@ async function load(
   until: (started: number) => boolean,
 ): Promise<Phase> {
   const ttft: number[] = [];
+  const confidence: number[] = [];
   const versions = new Map<string, number>();
   let replies = 0;
   let started = 0;
@@ -139,6 +142,7 @@ async function load(
           });
           replies += 1;
           tokens += reply.tokens;
+          confidence.push(reply.confidence);
           versions.set(reply.modelVersion, (versions.get(reply.modelVersion) ?? 0) + 1);
           if (first !== null) ttft.push(first);
         } catch (error) {
@@ -151,11 +155,13 @@ async function load(
   const seconds = (performance.now() - start) / 1000;
   const lagged = lag.stop();
   ttft.sort((a, b) => a - b);
+  confidence.sort((a, b) => a - b);
   return {
     replies,
     tokens,
     errors,
     ttft,
+    confidence,
     versions,
     seconds,
     lag: lagged,
@@ -170,6 +176,7 @@ function row(label: string, phase: Phase): string {
     `${(phase.tokens / phase.seconds).toFixed(1).padStart(7)} tok/s`,
     `TTFT p50 ${ms(percentile(phase.ttft, 50)).padStart(10)} p99 ${ms(percentile(phase.ttft, 99)).padStart(10)}`,
     `loop lag p50 ${ms(phase.lag.p50).padStart(8)} p99 ${ms(phase.lag.p99).padStart(8)} max ${ms(phase.lag.max).padStart(8)}`,
+    `confidence p10/p50/p90 ${[10, 50, 90].map((p) => percentile(phase.confidence, p).toFixed(2)).join('/')}`,
     `errors ${phase.errors}`,
     `(${phase.replies} replies, ${versions})`,
   ].join('  ');
