@@ -1,7 +1,8 @@
 /**
  * Tensor backends compared in one run: matMul GFLOP/s on a 512×512×512 product, and the time of one
- * LoRA training step (forward, loss, gradients of A and B) on a small llama shape. A reference for
- * backend work, not a test: numbers depend on the machine.
+ * LoRA training step (forward, loss, gradients of A and B) and of a full fine-tuning step (gradients
+ * of every weight) on a small llama shape. On wasm, also with tfjs's own BatchMatMul kernel instead
+ * of Parley's (server/ml/kernels/batch-matmul.ts). A reference for backend work, not a test.
  *
  *   npx tsx bench/model-backends.ts [--backends cpu,wasm] [--seq 64] [--steps 3]
  */
@@ -10,8 +11,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { ARCHITECTURE_REGISTRY } from '../server/ml/architectures/registry.js';
 import { type BackendChoice, selectBackend } from '../server/ml/backend.js';
 import { readModelConfig } from '../server/ml/config.js';
+import { registerWasmBatchMatMul, unregisterWasmBatchMatMul } from '../server/ml/kernels/batch-matmul.js';
 import { createLoraModel, LoraAdapter } from '../server/ml/lora.js';
 import { loadCheckpoint } from '../server/ml/safetensors.js';
 import { writeTinyCheckpoint } from '../server/ml/testing/tiny-checkpoint.js';
@@ -58,8 +61,20 @@ try {
     `llama ${SHAPE.hiddenSize}d × ${SHAPE.numLayers} layers, vocab ${SHAPE.vocabSize}, ${seq} tokens, LoRA r=8 on all linear layers`,
   );
 
-  for (const choice of backends) {
+  const variants = backends.flatMap((choice): { choice: BackendChoice; stock: boolean }[] =>
+    choice === 'wasm'
+      ? [
+          { choice, stock: true },
+          { choice, stock: false },
+        ]
+      : [{ choice, stock: false }],
+  );
+  for (const { choice, stock } of variants) {
     const selection = await selectBackend(choice);
+    if (choice === 'wasm') {
+      if (stock) unregisterWasmBatchMatMul();
+      else registerWasmBatchMatMul();
+    }
     const n = 512;
     const [a, b] = [tf.randomNormal([n, n], 0, 1, 'float32', 1), tf.randomNormal([n, n], 0, 1, 'float32', 2)];
     // Not tf.tidy(() => ….dataSync()): tidy walks its result for tensors, and a 262,144-value array
@@ -84,10 +99,24 @@ try {
     model.dispose();
     adapter.dispose();
 
+    const full = ARCHITECTURE_REGISTRY.llama(config, checkpoint, undefined, { trainable: true });
+    const weights = full.weights.map((w) => w.tensor as tf.Variable);
+    const fullSeconds = time(steps, () => {
+      const { value, grads } = tf.variableGrads(
+        () => maskedCrossEntropySum(full.forward(ids), ids, targets),
+        weights,
+      );
+      value.dataSync();
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    full.dispose();
+
     const gflops = (2 * n ** 3) / matMulSeconds / 1e9;
+    const name = stock ? 'wasm, tfjs BatchMatMul' : selection.name;
     console.log(
-      `${selection.name.padEnd(10)} matMul 512³ ${(matMulSeconds * 1000).toFixed(1)} ms = ${gflops.toFixed(2)} GFLOP/s` +
-        `   LoRA step ${(stepSeconds * 1000).toFixed(0)} ms   (${selection.reason})`,
+      `${name.padEnd(24)} matMul 512³ ${(matMulSeconds * 1000).toFixed(1)} ms = ${gflops.toFixed(2)} GFLOP/s` +
+        `   LoRA step ${(stepSeconds * 1000).toFixed(0)} ms   full step ${(fullSeconds * 1000).toFixed(0)} ms` +
+        `   (${selection.reason})`,
     );
   }
 } finally {

@@ -99,3 +99,12 @@ export function registerWasmBatchMatMul(): void {
     kernelFunc: fastBatchMatMul as unknown as tf.KernelFunc,
   });
 }
+
+/** Puts tfjs's own wasm BatchMatMul back (benchmarks compare the two). */
+export function unregisterWasmBatchMatMul(): void {
+  if (!original) return;
+  const config = tf.getKernel('BatchMatMul', 'wasm')!;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ ...config, kernelFunc: original as unknown as tf.KernelFunc });
+  original = null;
+}
