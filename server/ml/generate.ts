@@ -107,7 +107,7 @@ export async function generate(
     options.eosTokenIds ?? (tokenizer?.eosTokenId === undefined ? [] : [tokenizer.eosTokenId]),
   );
   const detokenizer = new IncrementalDetokenizer(
-    (ids) => tokenizer?.decode(ids, { skipSpecialTokens: true }) ?? '',
+    (ids) => (ids.length === 0 ? '' : (tokenizer?.decode(ids, { skipSpecialTokens: true }) ?? '')),
     options.stopSequences,
   );
   const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));

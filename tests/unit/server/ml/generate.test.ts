@@ -171,6 +171,17 @@ describe('generate', () => {
     });
   });
 
+  it('returns an empty reply when the very first token ends it (nothing to decode)', async () => {
+    await withModel(dirs.llama, async (model) => {
+      const full = await generate(model, tokenizer, PROMPT, greedy());
+      const result = await generate(model, tokenizer, PROMPT, {
+        ...greedy(),
+        eosTokenIds: [full.tokens[0]!],
+      });
+      expect(result).toEqual({ tokens: [full.tokens[0]], text: '', finishReason: 'eos' });
+    });
+  });
+
   it.each([
     ['one word', (words: string[]) => [words[3]!]],
     ['two words across tokens', (words: string[]) => [`${words[2]} ${words[3]}`]],
