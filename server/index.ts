@@ -9,8 +9,10 @@ import { pingMongo } from './db/connection.js';
 import { type Database, openDatabase } from './db/open.js';
 import type { Env } from './env.js';
 import { type Logger, silentLogger } from './logger.js';
+import { ensureStarterModel } from './ml/starter.js';
 import { createRealtime } from './realtime/index.js';
 import { activeVersionLabel } from './registry/active-version.js';
+import { registerStarterVersion } from './registry/starter-version.js';
 import { loadSessionSecret } from './secrets.js';
 import { type ChatEngine, startChatEngine } from './serving/engine.js';
 
@@ -49,6 +51,17 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
         onProgress: (progress) => logger.info(progress, 'seeding demo source'),
       });
       logger.info({ ...seeded.source, durationMs: seeded.durationMs }, 'demo data seeded');
+    }
+
+    // A fresh Parley gets the shipped starter model as its base and its first version (v1). Without
+    // it Parley still starts (and says on /healthz that there is no model to serve).
+    try {
+      if ((await ensureStarterModel(env)) !== 'custom') {
+        const registered = await registerStarterVersion(db.models, env.PARLEY_BASE_MODEL);
+        if (registered) logger.info({ version: registered }, 'starter model registered as the first version');
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'could not install the starter model');
     }
 
     // Reads the active version and starts loading it in the background: the server listens at

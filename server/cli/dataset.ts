@@ -6,6 +6,7 @@ import type { Models } from '../db/models/index.js';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
 import { readModelConfig } from '../ml/config.js';
+import { ensureStarterModel } from '../ml/starter.js';
 import { ChatTokenizer } from '../ml/tokenizer.js';
 import { CliError, printJson, say } from './output.js';
 import { positiveInteger } from './seed.js';
@@ -69,6 +70,7 @@ export function registerDataset(program: Command): void {
     .action(async (flags: BuildFlags) => {
       const env = loadEnv();
       const base = flags.base ?? env.PARLEY_BASE_MODEL;
+      if (flags.base === undefined) await ensureStarterModel(env);
       const [tokenizer, config] = await Promise.all([ChatTokenizer.load(base), readModelConfig(base)]).catch(
         (error: Error) => {
           throw new CliError(

@@ -83,7 +83,8 @@ describe('parley CLI', () => {
     const env = { PARLEY_DATA_DIR: dataDir.dir, PORT: '0', PARLEY_DEMO: 'false' };
     const { child, url } = await startServe(env);
     try {
-      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true, db: 'up', model: null });
+      // A fresh data directory: the shipped starter model is installed and registered as v1.
+      expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ ok: true, db: 'up', model: 'v1' });
       const status = JSON.parse((await runCli(['db', 'status'], env)).stdout);
       expect(status.mode).toBe('embedded-shared');
     } finally {

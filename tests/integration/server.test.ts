@@ -41,6 +41,21 @@ describe('Parley server', () => {
     expect(await ready.json()).toMatchObject({ ready: false, version: null });
   });
 
+  it('on a fresh start installs the shipped starter model, registers it as v1 and serves it', async () => {
+    const { url, db, chat } = await start({ PARLEY_BASE_MODEL: path.join(dataDir.dir, 'models', 'starter') });
+    await access(path.join(dataDir.dir, 'models', 'starter', 'model.safetensors'));
+    expect(await db.models.ModelVersion.find({}).lean()).toMatchObject([{ version: 'v1', status: 'active' }]);
+    await chat.refresh();
+    await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 60_000 }).toBe(200);
+    const reply = await chat.reply([{ role: 'customer', text: 'Hello, I need help with my booking.' }], {
+      maxNewTokens: 8,
+    });
+    expect(reply.modelVersion).toBe('v1');
+    expect(reply.confidence).toBeGreaterThan(0);
+    expect(reply.confidence).toBeLessThanOrEqual(1);
+    expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ model: 'v1', ready: true });
+  }, 90_000);
+
   it('reports the active model version once one is promoted', async () => {
     const { url, db } = await start();
     await db.models.ModelVersion.create([

@@ -20,6 +20,9 @@ export function testEnv(dataDir: string, overrides: Record<string, string> = {})
     PARLEY_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     PARLEY_DEMO: 'false',
+    // Not the default place, so the shipped starter model is neither installed nor served unless
+    // a test asks for it (PARLEY_BASE_MODEL at PARLEY_DATA_DIR/models/starter).
+    PARLEY_BASE_MODEL: path.join(dataDir, 'no-base-model'),
     ...overrides,
   });
 }
