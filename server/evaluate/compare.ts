@@ -211,7 +211,7 @@ export async function evaluateModelDir(
     const name = versionLabel ?? dir;
     progress(`${name}: validation loss`);
     const { examples, tokenization } = await validationExamplesFor(data.loss, dir, model, tokenizer);
-    const loss = examples.length > 0 ? validationLoss(model, examples, tokenization) : null;
+    const loss = examples.length > 0 ? await validationLoss(model, examples, tokenization) : null;
     progress(`${name}: ranking ${data.cases.length} cases`);
     const ranking =
       data.cases.length > 0

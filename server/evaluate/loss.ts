@@ -101,14 +101,14 @@ export async function validationExamplesFor(
   };
 }
 
-export function validationLoss(
+export async function validationLoss(
   model: CausalLM,
   examples: TrainExample[],
   tokenization: LossResult['tokenization'] = 'dataset',
-): LossResult {
+): Promise<LossResult> {
   const scored = examples.filter((e) => targetCount(e) > 0);
   if (scored.length === 0) throw new Error('the validation split has no target tokens');
-  const loss = evaluateLoss(frozenModel(model), scored);
+  const loss = await evaluateLoss(frozenModel(model), scored);
   return {
     validationLoss: loss,
     perplexity: Math.exp(loss),

@@ -17,18 +17,17 @@ export interface DpSettings {
   rng: Rng;
 }
 
-export function privatizedGradients(
+export async function privatizedGradients(
   model: TrainableModel,
   batch: TrainExample[],
   exampleCount: number,
   dp: DpSettings,
-): { grads: tf.Tensor[]; lossSum: number } {
-  let lossSum = 0;
+): Promise<{ grads: tf.Tensor[]; lossSum: number }> {
+  const losses: tf.Scalar[] = [];
   const perExample: tf.Tensor[][] = model.variables.map(() => []);
   for (const example of batch) {
     const { value, grads } = tf.variableGrads(() => model.exampleLoss(example, true), model.variables);
-    lossSum += value.dataSync()[0]!;
-    value.dispose();
+    losses.push(value);
     for (const [i, variable] of model.variables.entries()) perExample[i]!.push(grads[variable.name]!);
   }
   const grads = tf.tidy(() => {
@@ -47,5 +46,9 @@ export function privatizedGradients(
     return noisy.map((grad) => tf.div(grad, dp.sampleRate * exampleCount));
   });
   tf.dispose(perExample.flat());
+  // One read per step, asynchronous: webgpu has no synchronous reads in Node.
+  const total = losses.length === 0 ? null : tf.addN(losses);
+  const lossSum = total === null ? 0 : (await total.data())[0]!;
+  tf.dispose([...losses, ...(total ? [total] : [])]);
   return { grads, lossSum };
 }

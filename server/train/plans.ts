@@ -44,7 +44,8 @@ export interface StepPlan {
   totalSteps: number;
   /** The steps from `from` (default the start) to the end of the run. */
   steps(from?: DataPosition): Iterable<PlannedStep>;
-  gradients(model: TrainableModel, examples: TrainExample[]): StepGradients;
+  /** Reads tensors asynchronously, once per step: backends without synchronous reads (webgpu) train too. */
+  gradients(model: TrainableModel, examples: TrainExample[]): Promise<StepGradients>;
   /** Called once a step's gradient is applied. */
   afterStep?(): void;
 }
@@ -78,14 +79,18 @@ export function ordinaryPlan(
         }
       }
     },
-    gradients(model, examples) {
+    async gradients(model, examples) {
       const tokens = examples.reduce((n, example) => n + targetCount(example), 0);
       let summed: tf.Tensor[] | null = null;
-      let lossSum = 0;
+      let loss: tf.Scalar | null = null;
       for (const example of examples) {
         const { value, grads } = tf.variableGrads(() => model.exampleLoss(example, true), model.variables);
-        lossSum += value.dataSync()[0]!;
-        value.dispose();
+        if (loss === null) loss = value;
+        else {
+          const previous: tf.Scalar = loss;
+          loss = previous.add(value) as tf.Scalar;
+          tf.dispose([previous, value]);
+        }
         const ordered = model.variables.map((variable) => grads[variable.name]!);
         if (summed === null) summed = ordered;
         else {
@@ -94,12 +99,14 @@ export function ordinaryPlan(
           tf.dispose([...previous, ...ordered]);
         }
       }
+      const lossSum = loss === null ? 0 : (await loss.data())[0]!;
+      loss?.dispose();
       const mean = tf.tidy(() =>
         (summed ?? model.variables.map((v) => tf.zerosLike(v))).map((g) => g.div(Math.max(tokens, 1))),
       );
       if (summed) tf.dispose(summed);
       if (!options.maxGradNorm) return { grads: mean, lossSum, tokens, norm: Number.NaN };
-      const clipped = clipByGlobalNorm(mean, options.maxGradNorm);
+      const clipped = await clipByGlobalNorm(mean, options.maxGradNorm);
       tf.dispose(mean);
       return { grads: clipped.grads, lossSum, tokens, norm: clipped.norm };
     },
@@ -125,8 +132,8 @@ export function dpPlan(
         };
       }
     },
-    gradients(model, examples) {
-      const { grads, lossSum } = privatizedGradients(model, examples, train.length, dp);
+    async gradients(model, examples) {
+      const { grads, lossSum } = await privatizedGradients(model, examples, train.length, dp);
       return { grads, lossSum, tokens: examples.reduce((n, e) => n + targetCount(e), 0), norm: Number.NaN };
     },
     afterStep() {

@@ -113,18 +113,30 @@ export interface TrainResult {
   cancelled: boolean;
 }
 
-/** Mean loss per target token over `examples`, without gradients or dropout. */
-export function evaluateLoss(model: TrainableModel, examples: TrainExample[]): number {
-  let total = 0;
+/**
+ * Mean loss per target token over `examples`, without gradients or dropout. Read once, asynchronously,
+ * so that backends without synchronous reads (webgpu in Node) evaluate too.
+ */
+export async function evaluateLoss(model: TrainableModel, examples: TrainExample[]): Promise<number> {
+  let total: tf.Scalar | null = null;
   let tokens = 0;
   for (const example of examples) {
     const loss = tf.tidy(() => model.exampleLoss(example, false));
-    total += loss.dataSync()[0]!;
-    loss.dispose();
+    if (total === null) total = loss;
+    else {
+      const previous: tf.Scalar = total;
+      total = previous.add(loss) as tf.Scalar;
+      tf.dispose([previous, loss]);
+    }
     tokens += targetCount(example);
   }
-  if (tokens === 0) throw new Error('no target tokens to evaluate');
-  return total / tokens;
+  if (tokens === 0 || total === null) {
+    total?.dispose();
+    throw new Error('no target tokens to evaluate');
+  }
+  const sum = (await total.data())[0]!;
+  total.dispose();
+  return sum / tokens;
 }
 
 export async function train(
@@ -227,7 +239,7 @@ export async function train(
   try {
     if (!loop.finished) {
       for (const { epoch, examples, next } of plan.steps(position)) {
-        const { grads, lossSum, tokens, norm } = plan.gradients(model, examples);
+        const { grads, lossSum, tokens, norm } = await plan.gradients(model, examples);
         const learningRate = learningRateAt(step, schedule);
         optimizer.apply(grads, learningRate);
         tf.dispose(grads);
@@ -240,7 +252,7 @@ export async function train(
 
         let evaluated: number | null = null;
         if (options.evalEvery && step % options.evalEvery === 0 && data.validation.length > 0) {
-          evaluated = evaluateLoss(model, data.validation);
+          evaluated = await evaluateLoss(model, data.validation);
           loop.validationLoss = evaluated;
           hooks.onEvaluate?.(evaluated, step);
           if (loop.best === null || evaluated < loop.best) {
@@ -287,7 +299,7 @@ export async function train(
     let validationLoss = loop.validationLoss;
     let best = loop.best;
     if (data.validation.length > 0 && !loop.stoppedEarly) {
-      validationLoss = evaluateLoss(model, data.validation);
+      validationLoss = await evaluateLoss(model, data.validation);
       best = best === null ? validationLoss : Math.min(best, validationLoss);
     }
     if (!cancelled) {

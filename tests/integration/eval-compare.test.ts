@@ -125,7 +125,7 @@ describe('comparison report: a new version against the active one', () => {
       );
       expect(tokenization).toBe('dataset');
       expect(examples).toEqual(stored);
-      const result = validationLoss(model, examples, tokenization);
+      const result = await validationLoss(model, examples, tokenization);
       expect(tf.memory().numTensors).toBe(start);
       // The trainer measured the same loss on the same split before merging the adapter.
       expect(result.validationLoss).toBeCloseTo(trained.metrics.validationLoss!, 3);
@@ -167,7 +167,7 @@ describe('comparison report: a new version against the active one', () => {
           expect(tokenizer.decode(example.ids.slice(start, end))).not.toMatch(/User\s*:/);
         }
       }
-      expect(validationLoss(model, examples, tokenization).tokenization).toBe('rerendered');
+      expect((await validationLoss(model, examples, tokenization)).tokenization).toBe('rerendered');
     } finally {
       model.dispose();
     }

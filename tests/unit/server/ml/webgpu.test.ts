@@ -26,7 +26,7 @@ import {
 } from '../../../../server/ml/testing/tiny-checkpoint.js';
 import { AdamW } from '../../../../server/train/adamw.js';
 import { fullTrainable } from '../../../../server/train/full-trainable.js';
-import type { TrainExample } from '../../../../server/train/trainer.js';
+import { type TrainExample, train } from '../../../../server/train/trainer.js';
 import { runCli } from '../../../support/cli.js';
 import { referenceGpt2Logits } from './reference/gpt2.js';
 import { referenceLlamaLogits } from './reference/llama.js';
@@ -307,6 +307,32 @@ describe('training on webgpu', () => {
     expect(losses[0]).toBeGreaterThan(examples.length * 11 * Math.log(64) * 0.8);
     for (const [i, value] of losses.slice(1).entries()) expect(value).toBeLessThan(losses[i]!);
     expect(loss).toBeLessThan(losses[0]! * 0.1); // measured: 198 → 3.5
+  });
+});
+
+describe("Parley's training loop on webgpu", () => {
+  it('train() (clipping, AdamW, validation) runs on the GPU path and lowers the loss', async () => {
+    const dir = await tinyModel({ architecture: 'llama', seed: 5 });
+    const before = tf.memory().numTensors;
+    const config = await readModelConfig(dir);
+    const model = ARCHITECTURE_REGISTRY.llama(config, await loadCheckpoint(dir), undefined, {
+      trainable: true,
+    });
+    try {
+      const losses: number[] = [];
+      const result = await train(
+        fullTrainable(model),
+        { train: examples, validation: examples.slice(0, 2) },
+        { epochs: 6, batchSize: 2, learningRate: 1e-2, maxGradNorm: 1, evalEvery: 4, seed: 1 },
+        { onStep: (m) => losses.push(m.loss) },
+      );
+      expect(losses).toHaveLength(12);
+      expect(result.finalLoss).toBeLessThan(losses[0]! * 0.5);
+      expect(result.validationLoss).not.toBeNull();
+    } finally {
+      model.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

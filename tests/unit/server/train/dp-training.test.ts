@@ -55,10 +55,10 @@ describe('DP-SGD in the trainer', () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
-  it('without noise and with a loose bound, is the summed gradient over the expected batch size', () => {
+  it('without noise and with a loose bound, is the summed gradient over the expected batch size', async () => {
     const model = bigramModel(1);
     const batch = examples(3);
-    const { grads } = privatizedGradients(model, batch, 10, {
+    const { grads } = await privatizedGradients(model, batch, 10, {
       noiseMultiplier: 0,
       clipNorm: 1e6,
       sampleRate: 0.3,
@@ -78,11 +78,11 @@ describe('DP-SGD in the trainer', () => {
     model.dispose();
   });
 
-  it('bounds each example’s contribution by the clip norm', () => {
+  it('bounds each example’s contribution by the clip norm', async () => {
     const model = bigramModel(2);
     const batch = examples(5);
     const clipNorm = 0.01;
-    const { grads } = privatizedGradients(model, batch, 5, {
+    const { grads } = await privatizedGradients(model, batch, 5, {
       noiseMultiplier: 0,
       clipNorm,
       sampleRate: 1,
@@ -93,9 +93,9 @@ describe('DP-SGD in the trainer', () => {
     model.dispose();
   });
 
-  it('adds noise even to an empty batch, with std σC/(qN)', () => {
+  it('adds noise even to an empty batch, with std σC/(qN)', async () => {
     const model = bigramModel(3);
-    const { grads } = privatizedGradients(model, [], 100, {
+    const { grads } = await privatizedGradients(model, [], 100, {
       noiseMultiplier: 2,
       clipNorm: 0.5,
       sampleRate: 0.1,

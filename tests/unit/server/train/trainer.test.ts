@@ -52,7 +52,7 @@ describe('train', () => {
   it('lowers the training and validation loss', async () => {
     const model = bigramModel(8, 16, 1);
     const data = { train: sequences(32), validation: sequences(8, 3) };
-    const before = evaluateLoss(model, data.validation);
+    const before = await evaluateLoss(model, data.validation);
     const steps: number[] = [];
     const result = await train(
       model,
