@@ -69,22 +69,25 @@ export function fitPrompt(
 /**
  * Ids that end an assistant turn in this tokenizer's chat template: the special tokens the template
  * writes right after a reply's text (ChatML's <|im_end|>, Llama 3's <|eot_id|>, the default
- * template's eos). Generation stops on them, as a fine-tuned model learns to end its turn with them.
+ * template's eos), then those it opens a turn with (ChatML's <|im_start|>): a model that starts
+ * the next turn instead of closing its own has finished its reply all the same. Generation stops
+ * on any of them.
  */
 export function endOfTurnIds(tokenizer: ChatTokenizer): number[] {
   const context: ChatMessage[] = [{ role: 'user', content: 'hello' }];
+  let rendered: number[];
   let opened: number[];
   let full: number[];
   try {
+    rendered = tokenizer.encodeChat(context);
     opened = tokenizer.encodeChat(context, { addGenerationPrompt: true });
     full = tokenizer.encodeChat([...context, { role: 'assistant', content: 'ok' }]);
   } catch {
     return [];
   }
-  for (const id of full.slice(opened.length)) {
-    const isSpecial =
-      tokenizer.decode([id], { skipSpecialTokens: true }) === '' && tokenizer.decode([id]) !== '';
-    if (isSpecial) return [id];
-  }
-  return [];
+  const isSpecial = (id: number) =>
+    tokenizer.decode([id], { skipSpecialTokens: true }) === '' && tokenizer.decode([id]) !== '';
+  const closing = full.slice(opened.length).find(isSpecial);
+  const opening = opened.slice(rendered.length).filter(isSpecial);
+  return [...new Set([...(closing === undefined ? [] : [closing]), ...opening])];
 }

@@ -102,11 +102,15 @@ describe('conversation rendering', () => {
   });
 
   it.each([
-    ['a ChatML template', () => chatml, '<|im_end|>'],
-    ['the default template (eos after each assistant turn)', () => plain, '</s>'],
-  ])('finds the token that ends an assistant turn with %s', async (_what, dir, token) => {
+    [
+      'a ChatML template (and the token that opens the next turn)',
+      () => chatml,
+      ['<|im_end|>', '<|im_start|>'],
+    ],
+    ['the default template (eos after each assistant turn)', () => plain, ['</s>']],
+  ])('finds the tokens that end an assistant turn with %s', async (_what, dir, tokens) => {
     const tokenizer = await ChatTokenizer.load(dir());
-    expect(endOfTurnIds(tokenizer).map((id) => tokenizer.decode([id]))).toEqual([token]);
+    expect(endOfTurnIds(tokenizer).map((id) => tokenizer.decode([id]))).toEqual(tokens);
   });
 });
 
