@@ -160,7 +160,7 @@ export function registerTrain(program: Command): void {
               `${result.metrics.steps} steps, train loss ${result.metrics.trainLoss.toFixed(4)}` +
               `${result.metrics.validationLoss === null ? '' : `, validation loss ${result.metrics.validationLoss.toFixed(4)}`}` +
               `${result.privacy ? `; ε = ${result.privacy.epsilon.toFixed(3)} at δ = ${result.privacy.delta}` : ''}` +
-              `${result.version ? `; model ${result.version} in ${result.modelDir}` : `; resume with \`parley train --resume ${result.jobId}\``}\n`,
+              `${result.version ? `; model ${result.version} in ${result.modelDir}; compare it with \`parley eval compare ${result.version}\`` : `; resume with \`parley train --resume ${result.jobId}\``}\n`,
           );
       } finally {
         progress?.stop();

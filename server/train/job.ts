@@ -646,7 +646,9 @@ async function supervise(
     hyperparameters: order.hyperparameters,
     metrics: {
       trainLoss: metrics.trainLoss,
-      ...(metrics.validationLoss === null ? {} : { validationLoss: metrics.validationLoss }),
+      ...(metrics.validationLoss === null
+        ? {}
+        : { validationLoss: metrics.validationLoss, perplexity: Math.exp(metrics.validationLoss) }),
     },
     ...(privacy ? { privacy } : {}),
   });

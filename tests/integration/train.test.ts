@@ -110,6 +110,7 @@ describe('LoRA fine-tuning jobs', () => {
       artifactPath: result.modelDir,
       architecture: 'llama',
     });
+    expect(version?.metrics.perplexity).toBeCloseTo(Math.exp(result.metrics.validationLoss!), 6);
     const job = await models.TrainingJob.findById(result.jobId).lean();
     expect(job).toMatchObject({ status: 'succeeded', mode: 'lora' });
     expect(job?.outputModelVersionId?.equals(version!._id)).toBe(true);
