@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openDatabase } from '../db/open.js';
 import { type Env, loadEnv } from '../env.js';
 import { HttpError } from '../errors.js';
+import { deleteVersion } from '../registry/delete.js';
 import { presentVersion } from '../registry/present.js';
 import { GateError, promoteVersion, rollback } from '../registry/promote.js';
 import { CliError, printJson } from './output.js';
@@ -15,7 +16,7 @@ function asCliError(error: unknown): never {
 }
 
 export function registerVersions(program: Command): void {
-  program
+  const versions = program
     .command('versions')
     .description('list model versions, newest first, with status, metrics and privacy spend')
     .option('--json', 'print JSON')
@@ -43,6 +44,30 @@ export function registerVersions(program: Command): void {
           if (versions.length === 0)
             process.stdout.write('No model versions yet: train one with `parley train`.\n');
         }
+      } finally {
+        await db.close();
+      }
+    });
+
+  versions
+    .command('delete')
+    .description(
+      'delete a version (never the active one) and its model directory, unless another version or the base model uses it',
+    )
+    .argument('<version>', 'version label (v3) or id')
+    .option('--keep-files', 'remove the version from the registry but leave its directory')
+    .action(async (version: string, flags: { keepFiles?: boolean }) => {
+      const env = loadEnv();
+      const db = await openDatabase(env, { shareRunning: true });
+      try {
+        printJson(
+          await deleteVersion(db.models, version, {
+            actor: { kind: 'cli' },
+            dataDir: env.PARLEY_DATA_DIR,
+            keepDirs: [env.PARLEY_BASE_MODEL],
+            keepFiles: flags.keepFiles === true,
+          }).catch(asCliError),
+        );
       } finally {
         await db.close();
       }

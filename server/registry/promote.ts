@@ -148,6 +148,13 @@ export async function rollback(models: RegistryModels, actor: Actor) {
   return { version: previous?.version ?? null, from: current?.version ?? null };
 }
 
+/** Takes `id` out of the rollback history, so a rollback never lands on a version that is gone. */
+export async function forgetInHistory(models: RegistryModels, id: ObjectId): Promise<void> {
+  const state = await activeState(models);
+  if (!state.history.some((entry) => entry.equals(id))) return;
+  await saveActive(models, { ...state, history: state.history.filter((entry) => !entry.equals(id)) });
+}
+
 /** The active version's id, from the single source of truth. */
 export async function activeVersionId(models: RegistryModels): Promise<ObjectId | null> {
   return (await activeState(models)).versionId;
