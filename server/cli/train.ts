@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
 import { UnreachableTargetError } from '../privacy/dp/calibrate.js';
@@ -28,6 +28,7 @@ interface TrainFlags {
   seed: number;
   evalEvery?: number;
   dp?: boolean;
+  dpUnit: 'example' | 'customer';
   targetEpsilon?: number;
   delta: number;
   json?: boolean;
@@ -63,7 +64,15 @@ export function registerTrain(program: Command): void {
       positiveInteger,
     )
     .option('--seed <n>', 'seed for the adapter, batches and dropout', positiveInteger, 1)
-    .option('--dp', 'differentially-private training (DP-SGD, example level); needs --target-epsilon')
+    .option('--dp', 'differentially-private training (DP-SGD); needs --target-epsilon')
+    .addOption(
+      new Option(
+        '--dp-unit <unit>',
+        "with --dp: what one privacy unit is: an example, or a customer (all of a customer's conversations)",
+      )
+        .choices(['example', 'customer'])
+        .default('example'),
+    )
     .option(
       '--target-epsilon <e>',
       'with --dp: the ε the run may spend; the noise is calibrated to it',
@@ -136,6 +145,7 @@ export function registerTrain(program: Command): void {
                   ? {
                       targetEpsilon: flags.targetEpsilon!,
                       delta: flags.delta,
+                      unit: flags.dpUnit,
                       maxGradNorm: flags.maxGradNorm,
                     }
                   : undefined,

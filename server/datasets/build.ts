@@ -124,13 +124,19 @@ export async function buildDataset(
       if (Object.keys(started).length > 0) query.startedAt = started;
       if (filters.channel) query.channel = filters.channel;
 
-      const cursor = models.Conversation.find(query, { messages: 1 }).sort({ _id: 1 }).lean().cursor();
+      const cursor = models.Conversation.find(query, { messages: 1, customerId: 1 })
+        .sort({ _id: 1 })
+        .lean()
+        .cursor();
       for await (const conversation of cursor) {
         const turns = trainingTurns(conversation.messages as StoredMessage[], render.systemPrompt);
         if (trainableTurnCount(turns) < minAgentTurns) continue;
         const examples = windowExamples(render.tokenizer, turns, render.contextLength);
         if (examples.length === 0) continue;
         const id = conversation._id.toHexString();
+        // Customer-level DP clips all of a customer's examples together; without a customer id the
+        // conversation is its own unit.
+        const unit = (conversation as { customerId?: string | null }).customerId ?? id;
         const split = splitOf(id, validationPercent);
         stats.conversations += 1;
         stats[split === 'train' ? 'trainConversations' : 'validationConversations'] += 1;
@@ -142,7 +148,7 @@ export async function buildDataset(
           if (example.truncated) stats.truncatedExamples += 1;
           await write(
             streams[split],
-            `${JSON.stringify({ conversationId: id, window, ids: example.ids, targets: example.targets.map((t) => [t.start, t.end]) })}\n`,
+            `${JSON.stringify({ conversationId: id, unit, window, ids: example.ids, targets: example.targets.map((t) => [t.start, t.end]) })}\n`,
           );
         }
         if (stats.conversations % 200 === 0)

@@ -10,6 +10,8 @@ import type { Rng } from '../privacy/dp/rng.js';
 import type { TrainableModel, TrainExample } from './trainer.js';
 
 export interface DpSettings {
+  /** What one privacy unit is: an example, or all of a customer's examples (user-level DP). */
+  unit?: 'example' | 'customer';
   noiseMultiplier: number;
   clipNorm: number;
   /** Poisson sampling rate q: each example is in a step's batch with this probability. */
@@ -17,18 +19,35 @@ export interface DpSettings {
   rng: Rng;
 }
 
+/**
+ * `unitCount` is the number of privacy units in the data (examples, or customers with
+ * `dp.unit === 'customer'`, whose examples' gradients are summed before the clip, so one customer
+ * moves the model by at most C however many conversations they had).
+ */
 export async function privatizedGradients(
   model: TrainableModel,
   batch: TrainExample[],
-  exampleCount: number,
+  unitCount: number,
   dp: DpSettings,
 ): Promise<{ grads: tf.Tensor[]; lossSum: number }> {
   const losses: tf.Scalar[] = [];
   const perExample: tf.Tensor[][] = model.variables.map(() => []);
-  for (const example of batch) {
+  const units = new Map<string, number>(); // unit -> row in perExample
+  for (const [index, example] of batch.entries()) {
     const { value, grads } = tf.variableGrads(() => model.exampleLoss(example, true), model.variables);
     losses.push(value);
-    for (const [i, variable] of model.variables.entries()) perExample[i]!.push(grads[variable.name]!);
+    const key = dp.unit === 'customer' ? (example.unit ?? `example:${index}`) : `example:${index}`;
+    const row = units.get(key);
+    for (const [i, variable] of model.variables.entries()) {
+      const grad = grads[variable.name]!;
+      if (row === undefined) perExample[i]!.push(grad);
+      else {
+        const previous = perExample[i]![row]!;
+        perExample[i]![row] = previous.add(grad);
+        tf.dispose([previous, grad]);
+      }
+    }
+    if (row === undefined) units.set(key, units.size);
   }
   const grads = tf.tidy(() => {
     const summed =
@@ -43,7 +62,7 @@ export async function privatizedGradients(
       clipNorm: dp.clipNorm,
       rng: dp.rng,
     });
-    return noisy.map((grad) => tf.div(grad, dp.sampleRate * exampleCount));
+    return noisy.map((grad) => tf.div(grad, dp.sampleRate * unitCount));
   });
   tf.dispose(perExample.flat());
   // One read per step, asynchronous: webgpu has no synchronous reads in Node.

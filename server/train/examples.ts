@@ -12,8 +12,16 @@ export async function readExamples(
   const lines = createInterface({ input: createReadStream(path.join(datasetDir, `${split}.jsonl`)) });
   for await (const line of lines) {
     if (!line.trim()) continue;
-    const { ids, targets } = JSON.parse(line) as { ids: number[]; targets: [number, number][] };
-    examples.push({ ids, targets: targets.map(([start, end]) => ({ start, end })) });
+    const { ids, targets, unit, conversationId } = JSON.parse(line) as {
+      ids: number[];
+      targets: [number, number][];
+      unit?: string;
+      conversationId?: string;
+    };
+    const example: TrainExample = { ids, targets: targets.map(([start, end]) => ({ start, end })) };
+    const owner = unit ?? conversationId; // datasets built before units were written: per conversation
+    if (owner !== undefined) example.unit = owner;
+    examples.push(example);
   }
   return examples;
 }

@@ -27,6 +27,7 @@ import { noiseForTarget } from '../privacy/dp/calibrate.js';
 import { assertWithinBudget, type PrivacyBudget } from '../privacy/dp/ledger.js';
 import { latestCheckpoint } from './checkpoint.js';
 import { readExamples } from './examples.js';
+import { privacyUnits } from './plans.js';
 import type {
   DpPlan,
   Hyperparameters,
@@ -60,7 +61,13 @@ export interface TrainJobOptions {
   keepCheckpoints?: number;
   seed: number;
   /** DP-SGD at example level: the noise is calibrated so the run spends at most targetEpsilon. */
-  dp?: { targetEpsilon: number; delta: number; maxGradNorm: number };
+  dp?: {
+    targetEpsilon: number;
+    delta: number;
+    maxGradNorm: number;
+    /** example (default) or customer: all of a customer's examples are one unit (user-level DP). */
+    unit?: 'example' | 'customer';
+  };
 }
 
 export interface TrainJobDeps {
@@ -137,7 +144,8 @@ export async function runTrainingJob(
     throw conflict(`Dataset ${options.datasetId} is ${dataset.status}, not ready.`, 'dataset_not_ready');
   const base = options.base ?? dataset.render?.baseModel;
   if (!base) throw notFound('No base model: pass one.', 'base_not_found');
-  const trainCount = (await readExamples(dataset.artifactPath!, 'train')).length;
+  const trainExamples = await readExamples(dataset.artifactPath!, 'train');
+  const trainCount = trainExamples.length;
   if (trainCount === 0)
     throw conflict(`Dataset ${options.datasetId} has no training examples.`, 'dataset_empty');
   await readModelConfig(base); // a missing or unsupported base fails here, not in the worker
@@ -145,7 +153,10 @@ export async function runTrainingJob(
   let dp: DpPlan | null = null;
   let targetEpsilon: number | null = null;
   if (options.dp) {
-    const sampleRate = Math.min(1, options.batchSize / trainCount);
+    const unit = options.dp.unit ?? 'example';
+    // q is over privacy units: with customer-level DP, a batch samples customers, not examples.
+    const unitCount = privacyUnits(trainExamples, unit).length;
+    const sampleRate = Math.min(1, options.batchSize / unitCount);
     const steps = Math.max(1, Math.round(options.epochs / sampleRate));
     const calibrated = noiseForTarget({
       targetEpsilon: options.dp.targetEpsilon,
@@ -154,6 +165,7 @@ export async function runTrainingJob(
       steps,
     });
     dp = {
+      unit,
       noiseMultiplier: calibrated.noiseMultiplier,
       sampleRate,
       steps,
@@ -164,7 +176,7 @@ export async function runTrainingJob(
     // Refuse before anything starts: a run that would exceed the budget never begins.
     await assertWithinBudget(
       models,
-      { datasetId: dataset._id, epsilon: calibrated.epsilon, delta: options.dp.delta, unit: 'example' },
+      { datasetId: dataset._id, epsilon: calibrated.epsilon, delta: options.dp.delta, unit },
       deps.privacyBudget ?? {},
     );
   }
@@ -202,6 +214,7 @@ export async function runTrainingJob(
           sampleRate: dp.sampleRate,
           plannedSteps: dp.steps,
           clipNorm: dp.clipNorm,
+          unit: dp.unit ?? 'example',
         }
       : { enabled: false },
     status: 'queued',
@@ -274,6 +287,7 @@ export async function resumeTrainingJob(
   const dp: DpPlan | null = privacy?.enabled
     ? {
         noiseMultiplier: privacy.noiseMultiplier!,
+        unit: (privacy.unit as 'example' | 'customer' | null) ?? 'example',
         sampleRate: privacy.sampleRate!,
         steps: privacy.plannedSteps!,
         clipNorm: privacy.clipNorm!,
@@ -592,7 +606,7 @@ async function supervise(
           steps: result.steps,
           clipNorm: order.dp.clipNorm,
           accountant: 'rdp',
-          unit: 'example',
+          unit: order.dp.unit ?? 'example',
         }
       : null;
   const finish = async (status: 'succeeded' | 'cancelled', fields: Record<string, unknown> = {}) => {

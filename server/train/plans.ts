@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Accountant } from '../privacy/dp/accountant.js';
-import { poissonSample } from '../privacy/dp/sampling.js';
+import { groupByUnit, poissonSample } from '../privacy/dp/sampling.js';
 import { epochBatches } from './batches.js';
 import { clipByGlobalNorm } from './clip.js';
 import { type DpSettings, privatizedGradients } from './dp-step.js';
@@ -113,18 +113,28 @@ export function ordinaryPlan(
   };
 }
 
-/** DP-SGD: epochs / q Poisson-sampled steps over the training examples, each recorded by the accountant. */
+/** The privacy units of a DP run: one example each, or each customer's examples together. */
+export function privacyUnits(train: TrainExample[], unit: DpSettings['unit']): TrainExample[][] {
+  const unitOf = (i: number) => (unit === 'customer' ? (train[i]!.unit ?? `example:${i}`) : i);
+  return groupByUnit(train.length, unitOf).map((members) => members.map((i) => train[i]!));
+}
+
+/**
+ * DP-SGD: epochs / q Poisson-sampled steps over the privacy units (examples, or customers), each
+ * recorded by the accountant.
+ */
 export function dpPlan(
   train: TrainExample[],
   epochs: number,
   dp: DpSettings & { accountant: Accountant },
 ): StepPlan {
+  const units = privacyUnits(train, dp.unit);
   const totalSteps = Math.max(1, Math.round(epochs / dp.sampleRate));
   return {
     totalSteps,
     *steps(from = START) {
       for (let step = from.index; step < totalSteps; step += 1) {
-        const examples = poissonSample(train.length, dp.sampleRate, dp.rng).map((i) => train[i]!);
+        const examples = poissonSample(units.length, dp.sampleRate, dp.rng).flatMap((i) => units[i]!);
         yield {
           epoch: Math.floor(step * dp.sampleRate),
           examples,
@@ -133,7 +143,7 @@ export function dpPlan(
       }
     },
     async gradients(model, examples) {
-      const { grads, lossSum } = await privatizedGradients(model, examples, train.length, dp);
+      const { grads, lossSum } = await privatizedGradients(model, examples, units.length, dp);
       return { grads, lossSum, tokens: examples.reduce((n, e) => n + targetCount(e), 0), norm: Number.NaN };
     },
     afterStep() {

@@ -85,6 +85,7 @@ export async function runWorkOrder(
       {
         dp: dp
           ? {
+              unit: dp.unit ?? 'example',
               noiseMultiplier: dp.noiseMultiplier,
               clipNorm: dp.clipNorm,
               sampleRate: dp.sampleRate,
@@ -158,7 +159,7 @@ export async function runWorkOrder(
             steps: result.steps,
             clipNorm: dp.clipNorm,
             accountant: 'rdp',
-            unit: 'example',
+            unit: dp.unit ?? 'example',
           }
         : null;
     const stagedModelDir = path.join(order.jobDir, 'model');

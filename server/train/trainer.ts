@@ -21,6 +21,8 @@ import { learningRateAt } from './schedule.js';
 export interface TrainExample {
   ids: number[];
   targets: Span[];
+  /** Whose data this is, for customer-level DP: the customer (hashed), or the conversation. */
+  unit?: string;
 }
 
 export interface TrainableModel {

@@ -24,6 +24,8 @@ export interface Hyperparameters {
 }
 
 export interface DpPlan {
+  /** The privacy unit; absent (older jobs): example. */
+  unit?: 'example' | 'customer';
   noiseMultiplier: number;
   sampleRate: number;
   /** Steps the run plans (epochs / q); the accountant records each one done. */
@@ -72,7 +74,7 @@ export interface PrivacySpend {
   steps: number;
   clipNorm: number;
   accountant: 'rdp';
-  unit: 'example';
+  unit: 'example' | 'customer';
 }
 
 export interface WorkResult {

@@ -224,6 +224,38 @@ describe('LoRA fine-tuning jobs', () => {
     });
   });
 
+  it('trains with customer-level DP: each customer is one privacy unit, recorded as such', async () => {
+    const dataset = await models.Dataset.findById(datasetId).lean();
+    const lines = (await readFile(path.join(dataset!.artifactPath!, 'train.jsonl'), 'utf8'))
+      .trim()
+      .split('\n');
+    const units = lines.map((line) => (JSON.parse(line) as { unit: string }).unit);
+    expect(units.every((unit) => /^cust_[0-9a-f]{16}$/.test(unit))).toBe(true); // hashed customer ids
+
+    const result = await runTrainingJob(
+      { models, dataDir: data.dir, backend: 'cpu' },
+      {
+        datasetId,
+        loraRank: 2,
+        epochs: 1,
+        learningRate: 0.02,
+        batchSize: 4,
+        seed: 1,
+        dp: { targetEpsilon: 8, delta: 1e-5, maxGradNorm: 1, unit: 'customer' },
+      },
+    );
+    expect(result.status).toBe('succeeded');
+    expect(result.privacy).toMatchObject({ unit: 'customer', accountant: 'rdp' });
+    expect(result.privacy!.epsilon).toBeLessThanOrEqual(8);
+    // q counts customers: the batch size over the number of distinct customers in the split.
+    expect(result.privacy!.sampleRate).toBeCloseTo(4 / new Set(units).size, 10);
+    const version = await models.ModelVersion.findOne({ version: result.version }).lean();
+    expect(version?.privacy?.unit).toBe('customer');
+    expect((await models.TrainingJob.findById(result.jobId).lean())?.privacy).toMatchObject({
+      unit: 'customer',
+    });
+  });
+
   it('refuses a DP run that would exceed the privacy budget, before it starts', async () => {
     const jobs = await models.TrainingJob.countDocuments();
     await expect(

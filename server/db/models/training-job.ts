@@ -45,6 +45,8 @@ export const trainingJobSchema = new Schema(
       sampleRate: { type: Number, default: null },
       plannedSteps: { type: Number, default: null },
       clipNorm: { type: Number, default: null },
+      /** The privacy unit: example, or customer (all of a customer's examples together). */
+      unit: { type: String, enum: ['example', 'customer'], default: null },
     },
     status: { type: String, enum: JOB_STATUSES, default: 'queued' },
     progress: {

@@ -4,6 +4,7 @@ import { createAccountant } from '../../../../server/privacy/dp/registry.js';
 import { seededRng } from '../../../../server/privacy/dp/rng.js';
 import { privatizedGradients } from '../../../../server/train/dp-step.js';
 import { maskedCrossEntropySum } from '../../../../server/train/loss.js';
+import { dpPlan, privacyUnits } from '../../../../server/train/plans.js';
 import { type TrainableModel, type TrainExample, train } from '../../../../server/train/trainer.js';
 
 function bigramModel(seed: number): TrainableModel & { dispose(): void } {
@@ -91,6 +92,45 @@ describe('DP-SGD in the trainer', () => {
     expect(norm(grads)).toBeLessThanOrEqual((batch.length * clipNorm) / 5 + 1e-6);
     tf.dispose(grads);
     model.dispose();
+  });
+
+  it('at customer level, clips all of a customer’s examples together: one customer moves the model by at most C', async () => {
+    const model = bigramModel(2);
+    const clipNorm = 0.01;
+    // One customer wrote all five conversations; example-level DP lets them count five times.
+    const batch = examples(5).map((example) => ({ ...example, unit: 'cust_a' }));
+    const settings = { noiseMultiplier: 0, clipNorm, sampleRate: 1, rng: seededRng(1) };
+    const customer = await privatizedGradients(model, batch, 1, { ...settings, unit: 'customer' });
+    const perExample = await privatizedGradients(model, batch, 1, { ...settings, unit: 'example' });
+    expect(norm(customer.grads)).toBeLessThanOrEqual(clipNorm + 1e-6);
+    expect(norm(perExample.grads)).toBeGreaterThan(2 * clipNorm);
+    expect(customer.lossSum).toBeCloseTo(perExample.lossSum, 4);
+    tf.dispose([...customer.grads, ...perExample.grads]);
+    model.dispose();
+  });
+
+  it('at customer level, samples customers: a step takes all of a sampled customer’s examples', () => {
+    const train = [
+      ...examples(3).map((e) => ({ ...e, unit: 'a' })),
+      ...examples(1).map((e) => ({ ...e, unit: 'b' })),
+      ...examples(2).map((e) => ({ ...e, unit: 'c' })),
+    ];
+    const units = privacyUnits(train, 'customer');
+    expect(units.map((u) => u.length)).toEqual([3, 1, 2]);
+    expect(privacyUnits(train, 'example')).toHaveLength(6);
+    const plan = dpPlan(train, 1, {
+      unit: 'customer',
+      noiseMultiplier: 1,
+      clipNorm: 1,
+      sampleRate: 0.5,
+      rng: seededRng(3),
+      accountant: createAccountant('rdp'),
+    });
+    for (const step of plan.steps()) {
+      const counts = new Map<string, number>();
+      for (const e of step.examples) counts.set(e.unit!, (counts.get(e.unit!) ?? 0) + 1);
+      for (const [unit, count] of counts) expect(count).toBe(units.find((u) => u[0]!.unit === unit)!.length);
+    }
   });
 
   it('adds noise even to an empty batch, with std σC/(qN)', async () => {
