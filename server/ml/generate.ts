@@ -18,6 +18,11 @@ export interface GeneratedToken {
   id: number;
   /** Text this token made stable; the last token's delta also carries whatever was held back. */
   delta: string;
+  /**
+   * The token's natural log-probability under the model's own distribution (temperature 1, no
+   * penalty or truncation), whatever sampling picked it: what a reply's confidence is made of.
+   */
+  logProb: number;
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -89,6 +94,15 @@ async function lastRow(logits: tf.Tensor2D): Promise<Float32Array> {
   }
 }
 
+/** log(sum(exp(row))), stable. */
+function logSumExp(row: Float32Array): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of row) if (v > max) max = v;
+  let sum = 0;
+  for (const v of row) sum += Math.exp(v - max);
+  return max + Math.log(sum);
+}
+
 /** A macrotask break, so that an abort (or any other event) can land between steps. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -120,6 +134,7 @@ export async function generate(
     let logits = await lastRow(model.forwardWithCache(promptIds, cache));
     for (;;) {
       const id = sampleToken(logits, options, random, seen);
+      const logProb = logits[id]! - logSumExp(logits);
       tokens.push(id);
       seen.push(id);
       let finish: FinishReason | undefined;
@@ -139,7 +154,7 @@ export async function generate(
         if (options.signal?.aborted) finish = 'aborted';
       }
       if (finish && finish !== 'stop') delta += detokenizer.finish();
-      options.onToken?.({ id, delta });
+      options.onToken?.({ id, delta, logProb });
       if (finish) return { text: detokenizer.text, tokens, finishReason: finish };
       logits = await lastRow(model.forwardWithCache([id], cache));
     }
