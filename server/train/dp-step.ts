@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { clipAndSum } from '../privacy/dp/clip.js';
 import { addGaussianNoise } from '../privacy/dp/noise.js';
+import { sumByUnit } from '../privacy/dp/per-example-grads.js';
 import type { Rng } from '../privacy/dp/rng.js';
 import type { TrainableModel, TrainExample } from './trainer.js';
 
@@ -32,29 +33,29 @@ export async function privatizedGradients(
 ): Promise<{ grads: tf.Tensor[]; lossSum: number }> {
   const losses: tf.Scalar[] = [];
   const perExample: tf.Tensor[][] = model.variables.map(() => []);
-  const units = new Map<string, number>(); // unit -> row in perExample
+  const unitRows = new Map<string, number>(); // unit -> its row in the summed gradients
+  const unitIds: number[] = [];
   for (const [index, example] of batch.entries()) {
     const { value, grads } = tf.variableGrads(() => model.exampleLoss(example, true), model.variables);
     losses.push(value);
+    for (const [i, variable] of model.variables.entries()) perExample[i]!.push(grads[variable.name]!);
     const key = dp.unit === 'customer' ? (example.unit ?? `example:${index}`) : `example:${index}`;
-    const row = units.get(key);
-    for (const [i, variable] of model.variables.entries()) {
-      const grad = grads[variable.name]!;
-      if (row === undefined) perExample[i]!.push(grad);
-      else {
-        const previous = perExample[i]![row]!;
-        perExample[i]![row] = previous.add(grad);
-        tf.dispose([previous, grad]);
-      }
-    }
-    if (row === undefined) units.set(key, units.size);
+    if (!unitRows.has(key)) unitRows.set(key, unitRows.size);
+    unitIds.push(unitRows.get(key)!);
   }
   const grads = tf.tidy(() => {
     const summed =
       batch.length === 0
         ? model.variables.map((variable) => tf.zerosLike(variable))
         : clipAndSum(
-            perExample.map((list) => tf.stack(list)), // [examples, ...variable shape]
+            // [examples, ...variable shape] -> [units, ...variable shape]: a unit is clipped as one.
+            unitRows.size === batch.length
+              ? perExample.map((list) => tf.stack(list)) // one example per unit: nothing to sum
+              : sumByUnit(
+                  perExample.map((list) => tf.stack(list)),
+                  unitIds,
+                  unitRows.size,
+                ),
             dp.clipNorm,
           );
     const noisy = addGaussianNoise(summed, {
