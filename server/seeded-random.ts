@@ -15,6 +15,12 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** Seeded normal samples: mulberry32 uniforms through Box–Muller (weight initialization). */
+export function seededNormal(seed: number): () => number {
+  const uniform = seededRandom(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
 /** Fisher–Yates with the given random source; returns a new array. */
 export function shuffle<T>(items: T[], random: () => number): T[] {
   const out = [...items];

@@ -18,8 +18,8 @@ import {
   SINGLE_FILE,
   writeSafetensors,
 } from '../../server/ml/safetensors.js';
-import { seededNormal } from '../../server/ml/testing/tiny-checkpoint.js';
 import { ChatTokenizer } from '../../server/ml/tokenizer.js';
+import { seededNormal } from '../../server/seeded-random.js';
 import { fullTrainable } from '../../server/train/full-trainable.js';
 import { type StepMetrics, type TrainExample, type TrainResult, train } from '../../server/train/trainer.js';
 import { DIALOGUE_DIR, type Dialogue, readDialogues } from '../dialogues.js';

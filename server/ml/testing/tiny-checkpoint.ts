@@ -7,7 +7,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { seededRandom } from '../../seeded-random.js';
+import { seededNormal } from '../../seeded-random.js';
 import type { Architecture } from '../config.js';
 import {
   type Dtype,
@@ -45,11 +45,7 @@ export interface TinyCheckpoint {
   tensors: Record<string, FloatTensor>;
 }
 
-/** Seeded normal samples: mulberry32 uniforms through Box–Muller. */
-export function seededNormal(seed: number): () => number {
-  const uniform = seededRandom(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+export { seededNormal } from '../../seeded-random.js';
 
 export async function writeTinyCheckpoint(
   dir: string,
