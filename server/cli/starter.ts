@@ -8,7 +8,7 @@ import { packStarterModel, STARTER_PACKAGE_DIR } from '../ml/starter.js';
 import { positiveInteger } from './seed.js';
 
 interface BuildFlags {
-  out: string;
+  out?: string;
   dialogues?: number;
   epochs: number;
   resume?: boolean;
@@ -25,7 +25,7 @@ export function registerStarter(program: Command): void {
     .description(
       `reproduce the starter model from its recipe and pack it into ${path.relative(process.cwd(), STARTER_PACKAGE_DIR)}`,
     )
-    .option('--out <dir>', 'where to build the model directory', 'data/starter-build')
+    .option('--out <dir>', 'where to build the model directory (default: PARLEY_DATA_DIR/starter-build)')
     .option(
       '--dialogues <n>',
       `dialogues per corpus (default ${STARTER_RECIPE.dialoguesPerCorpus})`,
@@ -47,7 +47,7 @@ export function registerStarter(program: Command): void {
         noTTYOutput: true,
         notTTYSchedule: 10_000,
       });
-      const outDir = path.resolve(flags.out);
+      const outDir = path.resolve(flags.out ?? path.join(env.PARLEY_DATA_DIR, 'starter-build'));
       const started = performance.now();
       const result = await buildStarterModel({
         outDir,
