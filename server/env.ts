@@ -81,6 +81,38 @@ export const envShape = {
     .describe(
       "The system prompt every training example and live chat starts with: the company's name and tone.",
     ),
+  PARLEY_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .optional()
+    .describe(
+      "Where visitors' browsers reach Parley (behind a proxy: its public https address); embed snippets point here. Default: http://HOST:PORT.",
+    ),
+  PARLEY_DEMO_PORT: port('a port')
+    .optional()
+    .describe(
+      'Port of the demo company site that embeds the widget from a second origin (with PARLEY_DEMO). Default: PORT + 1, or a free port when PORT is 0.',
+    ),
+  PARLEY_WIDGET_MAX_MESSAGE_CHARS: z.coerce
+    .number({ error: 'expected an integer from 1 to 100000' })
+    .int({ error: 'expected an integer from 1 to 100000' })
+    .min(1, { error: 'expected an integer from 1 to 100000' })
+    .max(100000, { error: 'expected an integer from 1 to 100000' })
+    .default(2000)
+    .describe('Longest message a widget visitor may send, in characters.'),
+  PARLEY_WIDGET_MESSAGES_PER_MINUTE: z.coerce
+    .number({ error: 'expected an integer from 1 to 100000' })
+    .int({ error: 'expected an integer from 1 to 100000' })
+    .min(1, { error: 'expected an integer from 1 to 100000' })
+    .max(100000, { error: 'expected an integer from 1 to 100000' })
+    .default(20)
+    .describe('Messages one widget visitor may send per minute (one IP may send 5 times as many).'),
+  PARLEY_WIDGET_CONNECTIONS_PER_MINUTE: z.coerce
+    .number({ error: 'expected an integer from 1 to 100000' })
+    .int({ error: 'expected an integer from 1 to 100000' })
+    .min(1, { error: 'expected an integer from 1 to 100000' })
+    .max(100000, { error: 'expected an integer from 1 to 100000' })
+    .default(60)
+    .describe('Widget connections (page loads, reconnects) one IP may open per minute.'),
   PARLEY_SERVING_WORKERS: z.coerce
     .number({ error: 'expected an integer from 1 to 64' })
     .int({ error: 'expected an integer from 1 to 64' })

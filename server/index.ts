@@ -3,14 +3,18 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server as SocketServer } from 'socket.io';
+import { ensureDemoSite } from '../seed/demo-site.js';
 import { isSeeded, type SeedSummary, seedDemo } from '../seed/index.js';
 import { createApp } from './app.js';
+import { ConversationEvents } from './conversations/events.js';
+import { AgentPresence } from './conversations/presence.js';
 import { pingMongo } from './db/connection.js';
 import { type Database, openDatabase } from './db/open.js';
+import { type DemoPage, startDemoPage } from './demo-page.js';
 import type { Env } from './env.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ensureStarterModel } from './ml/starter.js';
-import { createRealtime } from './realtime/index.js';
+import { createRealtime, type Realtime } from './realtime/index.js';
 import { activeVersionLabel } from './registry/active-version.js';
 import { registerStarterVersion } from './registry/starter-version.js';
 import { loadSessionSecret } from './secrets.js';
@@ -21,6 +25,12 @@ export interface RunningParley {
   port: number;
   db: Database;
   io: SocketServer;
+  /** The widget namespace (its bot replies can be awaited with `widget.replies.idle()`). */
+  widget: Realtime['widget'];
+  /** Live-conversation events (handoffs, messages) and which agents are online, in this process. */
+  conversations: { events: ConversationEvents; presence: AgentPresence };
+  /** The demo company page embedding the widget from a second origin; null without PARLEY_DEMO. */
+  demoUrl: string | null;
   sessionSecret: string;
   /**
    * Live chat replies from the active model version (hot-swapped on promotion or rollback, in any
@@ -83,7 +93,19 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       serving: () => engine.status(),
     });
     const http = createServer(app);
-    const io = createRealtime(http, logger);
+    const conversations = { events: new ConversationEvents(), presence: new AgentPresence() };
+    const { io, widget } = createRealtime(http, {
+      models: db.models,
+      chat: engine,
+      secret: sessionSecret,
+      ...conversations,
+      limits: {
+        maxMessageChars: env.PARLEY_WIDGET_MAX_MESSAGE_CHARS,
+        messagesPerMinute: env.PARLEY_WIDGET_MESSAGES_PER_MINUTE,
+        connectionsPerMinute: env.PARLEY_WIDGET_CONNECTIONS_PER_MINUTE,
+      },
+      logger,
+    });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(env.PORT, env.HOST, () => {
@@ -96,12 +118,30 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
     const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
     logger.info({ url, database: db.mode }, 'Parley is listening');
 
+    let demo: DemoPage | null = null;
+    if (env.PARLEY_DEMO) {
+      try {
+        demo = await startDemoPage({
+          host: env.HOST,
+          port: env.PARLEY_DEMO_PORT ?? (env.PORT === 0 ? 0 : port + 1),
+          parleyUrl: url,
+          siteKeyFor: async (origin) => (await ensureDemoSite(db.models, origin)).publicKey,
+        });
+        logger.info({ url: demo.url }, 'demo site (embeds the widget from a second origin)');
+      } catch (error) {
+        logger.warn({ err: error }, 'could not start the demo site');
+      }
+    }
+
     let closing: Promise<void> | null = null;
     return {
       url,
       port,
       db,
       io,
+      widget,
+      conversations,
+      demoUrl: demo?.url ?? null,
       sessionSecret,
       chat: engine,
       seeded,
@@ -114,8 +154,10 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
           io.disconnectSockets(true);
           await new Promise((resolve) => setImmediate(resolve));
           io.close();
+          widget.detach();
           http.closeAllConnections();
           await httpClosed;
+          await demo?.close();
           await engine.close();
           await db.close();
           logger.info('stopped');

@@ -11,6 +11,7 @@ import { registerPii } from './pii.js';
 import { registerPrivacy } from './privacy.js';
 import { registerSeed } from './seed.js';
 import { registerServe } from './serve.js';
+import { registerSite } from './site.js';
 import { registerSource } from './source.js';
 import { registerStarter } from './starter.js';
 import { registerTrain } from './train.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerPii(program);
   registerAnonymize(program);
   registerSource(program);
+  registerSite(program);
   registerIngest(program);
   registerDataset(program);
   registerTrain(program);

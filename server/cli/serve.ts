@@ -9,6 +9,7 @@ function banner(running: RunningParley): string[] {
     '',
     `  Parley is running at ${running.url}`,
     `  Health:   ${running.url}/healthz`,
+    ...(running.demoUrl ? [`  Demo site with the chat widget: ${running.demoUrl}`] : []),
     `  Database: ${running.db.mode === 'external' ? running.db.uri : `embedded (${running.db.embedded?.snapshotFile})`}`,
   ];
   const users = running.seeded?.users;

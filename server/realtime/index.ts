@@ -1,20 +1,41 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { Logger } from '../logger.js';
+import {
+  attachWidgetNamespace,
+  type WidgetNamespaceDeps,
+  type WidgetNamespaceHandle,
+} from './widget/namespace.js';
+
+/** Largest Socket.IO packet accepted; widget messages are limited far below it. */
+const MAX_PACKET_BYTES = 64 * 1024;
+
+export interface Realtime {
+  io: Server;
+  widget: WidgetNamespaceHandle;
+}
 
 /**
- * Socket.IO on the HTTP server's port. The widget, agent and admin namespaces attach here;
- * closing it disconnects every client with reason "io server disconnect" so they reconnect
- * to another process instead of waiting on a dead socket.
+ * Socket.IO on the HTTP server's port. The widget namespace attaches here (agent and admin ones
+ * come with the console); closing it disconnects every client with reason "io server disconnect"
+ * so they reconnect to another process instead of waiting on a dead socket.
  */
-export function createRealtime(httpServer: HttpServer, logger: Logger): Server {
+export function createRealtime(
+  httpServer: HttpServer,
+  deps: WidgetNamespaceDeps & { logger: Logger },
+): Realtime {
   const io = new Server(httpServer, {
     serveClient: false,
+    maxHttpBufferSize: MAX_PACKET_BYTES,
+    // The widget runs on customers' sites. Any origin may open the HTTP long-polling transport
+    // (without cookies); each namespace then checks the Origin against what it allows.
+    cors: { origin: true, credentials: false },
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
   });
   io.on('connection', (socket) => {
-    logger.debug({ id: socket.id }, 'socket connected');
-    socket.on('disconnect', (reason) => logger.debug({ id: socket.id, reason }, 'socket disconnected'));
+    deps.logger.debug({ id: socket.id }, 'socket connected');
+    socket.on('disconnect', (reason) => deps.logger.debug({ id: socket.id, reason }, 'socket disconnected'));
   });
-  return io;
+  const widget = attachWidgetNamespace(io, deps);
+  return { io, widget };
 }

@@ -26,7 +26,11 @@ const messageSchema = new Schema({
   clientMessageId: { type: String, default: null },
   /** Registry version that wrote a bot reply. */
   modelVersion: { type: String, default: null },
+  /** The model's confidence in a live bot reply, exp(mean token log-probability) in [0, 1]. */
+  confidence: { type: Number, default: null },
   authorId: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+  /** An agent's display name as the visitor saw it. */
+  authorName: { type: String, default: null },
   rating: { type: ratingSchema, default: null },
 });
 
@@ -58,6 +62,7 @@ conversationSchema.index({ sourceId: 1, sourceConversationId: 1 });
 conversationSchema.index({ sourceId: 1, startedAt: 1 });
 conversationSchema.index({ status: 1, lastMessageAt: -1 });
 conversationSchema.index({ lastMessageAt: -1 });
+conversationSchema.index({ siteId: 1, customerId: 1, lastMessageAt: -1 });
 conversationSchema.index({ 'messages.rating.value': 1 }, { sparse: true });
 
 export type Conversation = InferSchemaType<typeof conversationSchema>;

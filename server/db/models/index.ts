@@ -6,10 +6,12 @@ import { ingestionRunSchema } from './ingestion-run.js';
 import { modelVersionSchema } from './model-version.js';
 import { quarantinedDocumentSchema } from './quarantined-document.js';
 import { sessionSchema } from './session.js';
+import { siteSchema } from './site.js';
 import { sourceSchema } from './source.js';
 import { systemStateSchema } from './system-state.js';
 import { trainingJobSchema } from './training-job.js';
 import { userSchema } from './user.js';
+import { visitorContactSchema } from './visitor-contact.js';
 
 /** Model name -> [schema, collection]. Collection names are explicit: other tools read them. */
 const definitions = {
@@ -24,6 +26,8 @@ const definitions = {
   ModelVersion: [modelVersionSchema, 'model_versions'],
   AuditEvent: [auditEventSchema, 'audit_events'],
   SystemState: [systemStateSchema, 'system_state'],
+  Site: [siteSchema, 'sites'],
+  VisitorContact: [visitorContactSchema, 'visitor_contacts'],
 } as const;
 
 export function bindModels(connection: Connection) {
@@ -43,6 +47,8 @@ export function bindModels(connection: Connection) {
     ModelVersion: model('ModelVersion'),
     AuditEvent: model('AuditEvent'),
     SystemState: model('SystemState'),
+    Site: model('Site'),
+    VisitorContact: model('VisitorContact'),
   };
 }
 

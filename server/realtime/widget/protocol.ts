@@ -12,8 +12,11 @@ export type WidgetRole = 'customer' | 'agent' | 'bot';
 /** bot: the bot answers; waiting: a person was asked for; human: an agent answers; closed. */
 export type ConversationMode = 'bot' | 'waiting' | 'human' | 'closed';
 
-/** Why the bot stopped answering. */
-export type HandoffReason = 'requested' | 'low_confidence' | 'agent';
+/**
+ * Why the bot stopped answering: the visitor asked for a person, a reply's confidence was below
+ * the site's threshold, an agent took over, or no model could answer.
+ */
+export type HandoffReason = 'requested' | 'low_confidence' | 'agent' | 'bot_unavailable';
 
 /** Sent in the Socket.IO handshake (`io(url, { auth })`). */
 export interface WidgetAuth {

@@ -37,6 +37,8 @@ export function healthRoutes(deps: HealthDeps): Router {
     res
       .status(body.ok ? 200 : 503)
       .set('Cache-Control', 'no-store')
+      // Status pages on other origins (the demo site) read it; it carries nothing private.
+      .set('Access-Control-Allow-Origin', '*')
       .json(body);
   });
   router.get('/readyz', async (_req, res) => {
