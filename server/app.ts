@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import { errorHandler, notFoundRoute } from './errors.js';
 import type { Logger } from './logger.js';
 import { type HealthDeps, healthRoutes } from './routes/health/route.js';
+import { widgetAssetRoutes } from './routes/widget/route.js';
 
 export const CLIENT_DIR = path.join(import.meta.dirname, '..', 'client');
 
@@ -18,6 +19,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes(deps));
+  app.use(widgetAssetRoutes());
   app.use(express.static(path.join(CLIENT_DIR, 'demo'), { index: 'index.html', maxAge: 0 }));
 
   app.use(notFoundRoute);
