@@ -42,6 +42,10 @@ export function registerSite(program: Command): void {
     .option('--json', 'print the site as JSON (with the snippet) instead of just the snippet')
     .action(
       async (options: { name: string; origin: string[]; handoffThreshold?: number; json?: boolean }) => {
+        if (options.origin.length === 0)
+          throw new CliError(
+            'give at least one --origin the widget may run on, e.g. --origin https://shop.example',
+          );
         const env = loadEnv();
         const database = await openDatabase(env, { shareRunning: true });
         let created: StoredSite;
