@@ -22,6 +22,7 @@ export const CHAT_CSS = `
 .msg[data-role=customer]{align-self:flex-end;background:var(--parley-primary);color:var(--parley-on-primary);border-bottom-right-radius:4px}
 .msg[data-state=pending]{opacity:.6}
 .msg p{margin:0}
+.msg[hidden]{display:none}
 .who{display:block;margin-bottom:2px;font-size:12px;font-weight:600;opacity:.8}
 .sr-only{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .dots{display:inline-flex;gap:4px;padding:5px 0}
@@ -47,6 +48,7 @@ input[aria-invalid=true]{border-color:#b00020}
 .send:focus-visible,.submit:focus-visible{outline:2px solid var(--parley-primary);outline-offset:2px}
 .send:disabled,textarea:disabled{opacity:.5;cursor:not-allowed}
 .counter{grid-column:1/-1;margin:0;font-size:12px;text-align:right;opacity:.7}
+.counter:empty{display:none}
 .counter[data-over]{color:#b00020;opacity:1;font-weight:600}
 .error{grid-column:1/-1;margin:0;font-size:13px;color:#b00020}
 .error:empty{display:none}

@@ -105,7 +105,7 @@ export function mountChat(context: ChatContext): ChatHandle {
       reason: session.handoffReason,
       agentsOnline: session.agentsOnline,
     });
-    panel.setComposerEnabled(true);
+    panel.setAvailable(true);
     panel.setStatus(hadSession ? site.texts.reconnected : null, 'info', RECONNECTED_NOTICE_MS);
     hadSession = true;
     void sender.flush();
@@ -134,7 +134,7 @@ export function mountChat(context: ChatContext): ChatHandle {
     }
     // Refused by Parley (unknown site, origin not allowed, …): its message says why, in English.
     panel.setStatus(`${site.texts.unavailable} ${error.message}`, 'error');
-    panel.setComposerEnabled(false);
+    panel.setAvailable(false);
     const code = (error as Error & { data?: { code?: string } }).data?.code;
     if (code === 'rate_limited') setTimeout(() => socket.connect(), RATE_LIMITED_RETRY_MS);
   });

@@ -183,7 +183,8 @@ export function createPanel(
     const problem = h('p', { class: 'error', id: 'parley-email-error', role: 'alert' });
     const form = h(
       'form',
-      { class: 'contact' },
+      // Validated on submit, so aria-invalid is set too; the browser still explains the mismatch.
+      { class: 'contact', novalidate: true },
       h('label', { for: 'parley-email' }, texts.emailLabel),
       h('div', { class: 'row' }, email, submit),
       problem,
@@ -207,7 +208,7 @@ export function createPanel(
 
   const updateCounter = () => {
     const length = messageLength(input.value);
-    counter.textContent = `${length} / ${maxChars}`;
+    counter.textContent = length > 0 ? `${length} / ${maxChars}` : '';
     counter.toggleAttribute('data-over', length > maxChars);
   };
 
@@ -314,9 +315,11 @@ export function createPanel(
       status.dataset.kind = kind;
       if (autoClearMs) statusTimer = setTimeout(() => (status.textContent = ''), autoClearMs);
     },
-    setComposerEnabled(enabled: boolean) {
-      input.disabled = !enabled;
-      sendButton.disabled = !enabled;
+    /** Unavailable (the connection was refused): no greeting inviting questions, no message box. */
+    setAvailable(available: boolean) {
+      greeting.hidden = !available;
+      input.disabled = !available;
+      sendButton.disabled = !available;
     },
     /** A send was refused: say why and give the visitor's words back, unless they typed anew. */
     sendFailed(text: string, reason: string) {
