@@ -5,7 +5,10 @@ import { createSite, normalizeOrigin, type StoredSite, siteIdOf } from '../serve
 export const DEMO_SITE_NAME = 'demo';
 
 /** Creates the demo site, or adds `origin` to it (the demo port may change between starts). */
-export async function ensureDemoSite(models: Pick<Models, 'Site'>, origin: string): Promise<StoredSite> {
+export async function ensureDemoSite(
+  models: Pick<Models, 'Site' | 'Source'>,
+  origin: string,
+): Promise<StoredSite> {
   const normalized = normalizeOrigin(origin);
   const existing = await models.Site.findOneAndUpdate(
     { _id: siteIdOf(DEMO_SITE_NAME) },

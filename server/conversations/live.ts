@@ -41,7 +41,12 @@ export const visitorMessageId = (conversationId: ObjectId, clientMessageId: stri
 /** The visitor's open conversation on this site, created on first contact. */
 export async function openConversation(
   models: LiveModels,
-  visitor: { siteId: ObjectId; visitorId: string; locale: string },
+  visitor: {
+    siteId: ObjectId;
+    visitorId: string;
+    locale: string /** The site's widget source. */;
+    sourceId: ObjectId;
+  },
 ): Promise<LiveConversation> {
   const existing = await models.Conversation.findOne({
     siteId: visitor.siteId,
@@ -55,6 +60,7 @@ export async function openConversation(
   const now = new Date();
   const created = await models.Conversation.create({
     _id: new ObjectId(),
+    sourceId: visitor.sourceId,
     siteId: visitor.siteId,
     customerId: visitor.visitorId,
     channel: WIDGET_CHANNEL,

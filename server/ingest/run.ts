@@ -12,10 +12,11 @@ import { mergeReports, type PiiReport } from '../privacy/pii/index.js';
 import type { BatchAnonymizer, ConversationResult } from './batch-anonymizer.js';
 import { connectorFor } from './connectors/index.js';
 import { acquireSourceLease, releaseSourceLease, renewSourceLease } from './lease.js';
+import { ingestLiveConversations, WIDGET_SOURCE_KIND } from './live-conversations.js';
 import { createNormalizer, type NormalizedMessage, type QuarantineEntry } from './normalize.js';
 import { OpenConversations, type ReadMessage } from './open-conversations.js';
 import { type IngestProgress, ProgressTracker } from './progress.js';
-import { getSourceSpec } from './sources.js';
+import { getSourceSpec, sourceIdFor } from './sources.js';
 import { type Watermark, watermarkOf } from './watermark.js';
 import { BatchWriter, type PreparedBatch } from './writer.js';
 
@@ -69,6 +70,9 @@ export async function runIngestion(
   const logger = deps.logger ?? silentLogger;
   const batchSize = options.batchSize ?? 1000;
   const started = performance.now();
+  const kind = (await models.Source.findById(sourceIdFor(sourceName), { kind: 1 }).lean())?.kind;
+  if (kind === WIDGET_SOURCE_KIND)
+    return ingestLiveConversations(deps, sourceIdFor(sourceName), sourceName, options);
   const source = await getSourceSpec(models, sourceName);
   const runId = new ObjectId();
   await acquireSourceLease(models, source._id, runId);

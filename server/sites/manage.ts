@@ -5,9 +5,10 @@ import { deterministicId } from '../db/ids.js';
 import type { Models } from '../db/models/index.js';
 import { LAUNCHER_ICONS, type Site, WIDGET_POSITIONS } from '../db/models/site.js';
 import { badRequest, conflict, notFound } from '../errors.js';
+import { ensureWidgetSource } from '../ingest/live-conversations.js';
 import { normalizeOrigin } from './origins.js';
 
-export type SiteModels = Pick<Models, 'Site'>;
+export type SiteModels = Pick<Models, 'Site' | 'Source'>;
 export type StoredSite = Site & { _id: import('mongodb').ObjectId };
 
 export const siteIdOf = (name: string) => deterministicId('site', name.trim().toLowerCase());
@@ -72,6 +73,8 @@ export async function createSite(models: SiteModels, input: SiteInput): Promise<
   const _id = siteIdOf(parsed.name);
   if (await models.Site.exists({ _id }))
     throw conflict(`A site named "${parsed.name}" exists already.`, 'site_exists');
+  // The site's chats become training data through its widget source ("widget:<name>").
+  await ensureWidgetSource(models, parsed.name);
   const doc = await models.Site.create({
     _id,
     name: parsed.name,

@@ -1,6 +1,7 @@
 import { type InferSchemaType, Schema } from 'mongoose';
 
-export const SOURCE_KINDS = ['mongodb', 'file'] as const;
+/** widget: a site's own live chats (server/ingest/live-conversations.ts). */
+export const SOURCE_KINDS = ['mongodb', 'file', 'widget'] as const;
 
 /** Where a company's support logs come from. `_id` derives from the name, so names are unique. */
 export const sourceSchema = new Schema(

@@ -6,7 +6,8 @@ import type { Connector } from './types.js';
 export { SELF_URI } from './mongodb.js';
 export type { ConnectorContext, SourceBatch, SourceReader, SourceSpec } from './types.js';
 
-type SourceKind = (typeof SOURCE_KINDS)[number];
+/** Widget sources are Parley's own chats, ingested in place (server/ingest/live-conversations.ts). */
+type SourceKind = Exclude<(typeof SOURCE_KINDS)[number], 'widget'>;
 
 const connectors: Record<SourceKind, Connector> = {
   mongodb: mongodbConnector,

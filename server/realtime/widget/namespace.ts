@@ -20,6 +20,8 @@ import {
 import type { AgentPresence } from '../../conversations/presence.js';
 import { deterministicId } from '../../db/ids.js';
 import type { Models } from '../../db/models/index.js';
+import { widgetSourceName } from '../../ingest/live-conversations.js';
+import { sourceIdFor } from '../../ingest/sources.js';
 import type { Logger } from '../../logger.js';
 import type { ChatEngine } from '../../serving/engine.js';
 import { findSiteByKey, isOriginAllowed, type StoredSite, widgetSiteConfig } from '../../sites/index.js';
@@ -52,7 +54,7 @@ export interface WidgetLimitsConfig {
 }
 
 export interface WidgetNamespaceDeps {
-  models: Pick<Models, 'Site' | 'Conversation' | 'VisitorContact'>;
+  models: Pick<Models, 'Site' | 'Source' | 'Conversation' | 'VisitorContact'>;
   chat: Pick<ChatEngine, 'reply'>;
   /** Signs visitor tokens (the session secret). */
   secret: string;
@@ -156,6 +158,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
       const locales = auth.data.locales ?? [];
       const conversation = await openConversation(models, {
         siteId: site._id,
+        sourceId: sourceIdFor(widgetSourceName(site.name)),
         visitorId,
         locale: locales[0] ?? site.defaultLocale,
       });
