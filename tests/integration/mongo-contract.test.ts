@@ -128,6 +128,27 @@ describe('what Parley relies on', () => {
     expect((await c.findOne({ _id }))?.messages.map((m) => m.text)).toEqual(['a', 'b', 'c']);
   });
 
+  it("pushes a message only if no element has its _id ('messages._id': {$ne}), atomically idempotent", async () => {
+    const c = db.collection<{ _id: ObjectId; messages: { _id: ObjectId }[] }>(nextName());
+    const _id = new ObjectId();
+    const [first, second] = [new ObjectId(), new ObjectId()];
+    await c.insertOne({ _id, messages: [] });
+    const pushOnce = async (message: ObjectId) =>
+      (
+        await c.updateOne(
+          { _id, 'messages._id': { $ne: message } },
+          { $push: { messages: { _id: message } } },
+        )
+      ).modifiedCount;
+    expect([
+      await pushOnce(first),
+      await pushOnce(first),
+      await pushOnce(second),
+      await pushOnce(second),
+    ]).toEqual([1, 0, 1, 0]);
+    expect((await c.findOne({ _id }))?.messages).toEqual([{ _id: first }, { _id: second }]);
+  });
+
   it('matches arrays of subdocuments with $elemMatch and text with $regex', async () => {
     await c.insertMany([
       { name: 'Order #12', messages: [{ role: 'bot', rating: 'down' }] },
@@ -322,6 +343,14 @@ describe('known gaps of the embedded server (Parley must not depend on these)', 
     const [doc] = await c.find({}, { projection: { 'messages._id': 1 } }).toArray();
     if (onEmbedded()) expect(doc?.messages).toEqual({ _id: [1, 2] });
     else expect(doc?.messages).toEqual([{ _id: 1 }, { _id: 2 }]);
+  });
+
+  it('$slice projection: MongoDB returns the last N elements; the embedded server returns them all', async () => {
+    const c = fresh();
+    await c.insertOne({ messages: [1, 2, 3] });
+    const [doc] = await c.find({}, { projection: { messages: { $slice: -1 } } }).toArray();
+    if (onEmbedded()) expect(doc?.messages).toEqual([1, 2, 3]);
+    else expect(doc?.messages).toEqual([3]);
   });
 
   it('streaming heartbeats: MongoDB streams hello replies; the embedded server ends moreToCome (connect with serverMonitoringMode=poll)', async () => {
