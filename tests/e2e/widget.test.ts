@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningParley, startParley } from '../../server/index.js';
 import { createSite, embedSnippet, type StoredSite } from '../../server/sites/index.js';
 import { tempDataDir, testEnv } from '../support/env.js';
@@ -58,6 +58,9 @@ describe('the chat widget in Chromium', () => {
     expect(running.chat.status()).toMatchObject({ ready: true });
   }, 60_000);
 
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
   afterAll(async () => {
     await browser?.close();
     await running?.widget.replies.idle();
@@ -192,6 +195,61 @@ describe('the chat widget in Chromium', () => {
       .toBe('You are sending messages too quickly. Please wait a moment.');
     expect(await ui.input.inputValue()).toBe('one too many');
     expect(await ui.messages.allTextContents()).toEqual(['Youagent', 'Yousecond', 'Youthird']);
+  }, 30_000);
+
+  it('keeps a message typed while the connection is down and sends it once it is back, stored once', async () => {
+    const page = await visit();
+    const ui = widget(page);
+    await ui.launcher.click();
+    await expect
+      .poll(() => page.evaluate(() => Object.keys(localStorage).some((key) => key.endsWith(':token'))))
+      .toBe(true);
+
+    // Offline first, so the widget cannot reconnect at once after the server drops it.
+    await page.context().setOffline(true);
+    running.io.of('/widget').disconnectSockets();
+    await expect.poll(() => ui.status.textContent()).toBe('Connection lost. Reconnecting…');
+    await ui.input.fill('Are you still there?');
+    await ui.input.press('Enter');
+    expect(await ui.log.locator('.msg[data-state="pending"]').textContent()).toContain(
+      'Are you still there?',
+    );
+
+    await page.context().setOffline(false);
+    await expect
+      .poll(() => ui.log.locator('.msg[data-state="pending"]').count(), { timeout: 15_000 })
+      .toBe(0);
+    await expect.poll(() => ui.messages.count(), { timeout: 30_000 }).toBe(2);
+    const stored = (
+      await running.db.models.Conversation.find({ 'messages.text': 'Are you still there?' }).lean()
+    )
+      .flatMap((conversation) => conversation.messages)
+      .filter((message) => message.text === 'Are you still there?');
+    expect(stored).toHaveLength(1);
+  }, 60_000);
+
+  it('answers the page through window.Parley: identify before the chat loads, open, on("message"), close', async () => {
+    const page = await visit();
+    const ui = widget(page);
+    await page.evaluate(() => {
+      const heard: string[] = [];
+      Object.defineProperty(window, '__heard', { value: heard });
+      window.Parley!.identify({ name: 'Ada Lovelace', email: 'ada@example.com' });
+      window.Parley!.on('message', (message) => heard.push(`${message.role}:${message.text}`));
+      window.Parley!.open();
+    });
+    await expect.poll(() => ui.panel.isVisible()).toBe(true);
+    await expect
+      .poll(async () => (await running.db.models.VisitorContact.findOne({ kind: 'identify' }).lean())?.name)
+      .toBe('Ada Lovelace');
+    await ui.input.fill('agent');
+    await ui.input.press('Enter');
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { __heard: string[] }).__heard))
+      .toEqual(['customer:agent']);
+    await page.evaluate(() => window.Parley!.close());
+    await expect.poll(() => ui.panel.isHidden()).toBe(true);
+    expect(await ui.launcher.getAttribute('aria-expanded')).toBe('false');
   }, 30_000);
 
   it('works from the keyboard: Enter opens, Tab stays in the panel, Escape closes and returns to the launcher', async () => {
