@@ -27,8 +27,6 @@ export interface PanelSite {
 /** Within this distance from the bottom, new content keeps the log scrolled to the end. */
 const STICKY_SCROLL_PX = 48;
 
-export type Panel = ReturnType<typeof createPanel>;
-
 export function createPanel(
   shadowRoot: ShadowRoot,
   root: HTMLElement,
@@ -72,7 +70,6 @@ export function createPanel(
       id: 'parley-panel',
       role: 'dialog',
       'aria-modal': 'true',
-      'aria-labelledby': 'parley-title',
       hidden: true,
     },
     h('div', { class: 'header' }, title, closeButton),
