@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { openDatabase } from '../db/open.js';
 import { type Env, loadEnv } from '../env.js';
 import { HttpError } from '../errors.js';
-import { createSite, presentSite, type StoredSite } from '../sites/index.js';
+import { createSite, presentSite, type StoredSite, updateSite } from '../sites/index.js';
 import { CliError, printJson, say } from './output.js';
 
 /** The address embed snippets point at: PARLEY_PUBLIC_URL, else this server's own address. */
@@ -10,6 +11,20 @@ export function publicUrl(env: Pick<Env, 'PARLEY_PUBLIC_URL' | 'HOST' | 'PORT'>)
   if (env.PARLEY_PUBLIC_URL) return env.PARLEY_PUBLIC_URL;
   const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
   return `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT}`;
+}
+
+async function readJson<T>(file: string, flag: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new CliError(`${flag}: cannot read ${file}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new CliError(`${flag}: ${file} is not JSON (${(error as Error).message})`);
+  }
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -69,6 +84,59 @@ export function registerSite(program: Command): void {
         say(`Site "${shown.name}" added; the widget may run on ${shown.origins.join(', ')}.`);
         say('Paste this tag into every page that should show the chat, before </body>:');
         process.stdout.write(`${shown.snippet}\n`);
+      },
+    );
+
+  site
+    .command('update')
+    .description(
+      "change a site's origins, look, texts or handoff threshold; open widgets pick it up when they reconnect",
+    )
+    .requiredOption('--name <name>', 'the site to change')
+    .option('--origin <origin>', 'replace the allowed origins (repeat for several)', collect, [])
+    .option(
+      '--theme <file>',
+      'JSON: any of primaryColor, primaryTextColor, backgroundColor, textColor, position, launcherIcon, fontFamily',
+    )
+    .option(
+      '--texts <file>',
+      'JSON: locale -> strings, e.g. {"en": {"title": "Ask Harbor"}, "fr": {...}} (replaces all texts)',
+    )
+    .option('--default-locale <locale>', "the language shown when none of the browser's languages has texts")
+    .option(
+      '--handoff-threshold <confidence>',
+      'hand a chat to a person when a reply is less sure than this (0-1)',
+      threshold,
+    )
+    .action(
+      async (options: {
+        name: string;
+        origin: string[];
+        theme?: string;
+        texts?: string;
+        defaultLocale?: string;
+        handoffThreshold?: number;
+      }) => {
+        const changes: Parameters<typeof updateSite>[2] = {};
+        if (options.origin.length > 0) changes.origins = options.origin;
+        if (options.theme) changes.theme = await readJson(options.theme, '--theme');
+        if (options.texts) changes.texts = await readJson(options.texts, '--texts');
+        if (options.defaultLocale) changes.defaultLocale = options.defaultLocale;
+        if (options.handoffThreshold !== undefined) changes.handoffThreshold = options.handoffThreshold;
+        if (Object.keys(changes).length === 0)
+          throw new CliError(
+            'nothing to change: give --origin, --theme, --texts, --default-locale or --handoff-threshold',
+          );
+        const env = loadEnv();
+        const database = await openDatabase(env, { shareRunning: true });
+        try {
+          printJson(presentSite(await updateSite(database.models, options.name, changes), publicUrl(env)));
+        } catch (error) {
+          if (error instanceof HttpError) throw new CliError(error.message);
+          throw error;
+        } finally {
+          await database.close();
+        }
       },
     );
 

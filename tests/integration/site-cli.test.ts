@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
@@ -59,5 +61,52 @@ describe('parley site', () => {
     expect(code).not.toBe(0);
     expect(stderr).toMatch(message);
     expect(stdout).toBe('');
+  });
+
+  it("changes a site's look, texts and threshold from JSON files, keeping its key", async () => {
+    const before = JSON.parse((await runCli(['site', 'list'], env)).stdout)[0];
+    const theme = path.join(dataDir.dir, 'theme.json');
+    const texts = path.join(dataDir.dir, 'texts.json');
+    await writeFile(
+      theme,
+      JSON.stringify({ position: 'left', primaryColor: '#aa3300', fontFamily: '"Inter", sans-serif' }),
+    );
+    await writeFile(
+      texts,
+      JSON.stringify({ en: { title: 'Ask the shop' }, fr: { title: 'Demandez à la boutique' } }),
+    );
+    const { code, stdout } = await runCli(
+      ['site', 'update', '--name', 'shop', '--theme', theme, '--texts', texts, '--handoff-threshold', '0.2'],
+      env,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      publicKey: before.publicKey,
+      theme: { position: 'left', primaryColor: '#aa3300', launcherIcon: 'chat' },
+      texts: { fr: { title: 'Demandez à la boutique' } },
+      handoffThreshold: 0.2,
+    });
+  });
+
+  it.each([
+    ['a bad color', { primaryColor: 'url(javascript:x)' }, /primaryColor: expected a CSS color/],
+    ['an unknown position', { position: 'top' }, /position/],
+  ])('refuses a theme with %s and changes nothing', async (_case, value, message) => {
+    const theme = path.join(dataDir.dir, 'bad-theme.json');
+    await writeFile(theme, JSON.stringify(value));
+    const before = (await runCli(['site', 'list'], env)).stdout;
+    const { code, stderr } = await runCli(['site', 'update', '--name', 'shop', '--theme', theme], env);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(message);
+    expect((await runCli(['site', 'list'], env)).stdout).toBe(before);
+  });
+
+  it('says which site does not exist', async () => {
+    const { code, stderr } = await runCli(
+      ['site', 'update', '--name', 'nope', '--handoff-threshold', '0.1'],
+      env,
+    );
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/No site named "nope"/);
   });
 });
