@@ -4,11 +4,12 @@ import express, { type Express } from 'express';
 import { errorHandler, notFoundRoute } from './errors.js';
 import type { Logger } from './logger.js';
 import { type HealthDeps, healthRoutes } from './routes/health/route.js';
+import { type WidgetLookDeps, widgetLookRoute } from './routes/widget/look.js';
 import { widgetAssetRoutes } from './routes/widget/route.js';
 
 export const CLIENT_DIR = path.join(import.meta.dirname, '..', 'client');
 
-export interface AppDeps extends HealthDeps {
+export interface AppDeps extends HealthDeps, WidgetLookDeps {
   logger: Logger;
 }
 
@@ -20,6 +21,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRoutes(deps));
   app.use(widgetAssetRoutes());
+  app.use(widgetLookRoute(deps));
   app.use(express.static(path.join(CLIENT_DIR, 'demo'), { index: 'index.html', maxAge: 0 }));
 
   app.use(notFoundRoute);

@@ -19,6 +19,7 @@ import { activeVersionLabel } from './registry/active-version.js';
 import { registerStarterVersion } from './registry/starter-version.js';
 import { loadSessionSecret } from './secrets.js';
 import { type ChatEngine, startChatEngine } from './serving/engine.js';
+import { findSiteByKey, widgetSiteConfig } from './sites/index.js';
 
 export interface RunningParley {
   url: string;
@@ -91,6 +92,12 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       isDatabaseUp: () => pingMongo(db.connection),
       activeModel: () => activeVersionLabel(db.models),
       serving: () => engine.status(),
+      widgetLook: async (siteKey, locales) => {
+        const site = await findSiteByKey(db.models, siteKey);
+        if (!site || site.disabledAt) return null;
+        const { locale, theme, texts } = widgetSiteConfig(site, locales, env.PARLEY_WIDGET_MAX_MESSAGE_CHARS);
+        return { locale, theme, texts };
+      },
     });
     const http = createServer(app);
     const conversations = { events: new ConversationEvents(), presence: new AgentPresence() };

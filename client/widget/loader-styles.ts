@@ -13,6 +13,7 @@ export const LOADER_CSS = `
 .launcher:focus{outline:none}
 .launcher:focus-visible{box-shadow:0 0 0 3px #fff,0 0 0 6px var(--parley-primary),0 4px 14px rgba(0,0,0,.28)}
 .parley[data-position=left] .launcher{right:auto;left:20px}
+.parley[data-pending] .launcher{visibility:hidden}
 .parley svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 .alert{position:fixed;right:20px;bottom:88px;z-index:2147483000;max-width:280px;margin:0;padding:10px 14px;border-radius:8px;background:#1b1f24;color:#fff;box-shadow:0 4px 14px rgba(0,0,0,.28)}
 .parley[data-position=left] .alert{right:auto;left:20px}

@@ -8,13 +8,28 @@ import { h } from './dom.js';
 import { createLauncher } from './launcher.js';
 import { LOADER_CSS } from './loader-styles.js';
 import { MessageListeners } from './public-api.js';
-import { widgetStore } from './storage.js';
+import { type WidgetLook, widgetStore } from './storage.js';
 import { applyTheme } from './theme.js';
 
 /** Replaced at build time with the chat chunk's path (with a content hash, so caches never mix versions). */
 declare const __PARLEY_CHAT_PATH__: string;
 
 const ALERT_MS = 8000;
+/** How long a first visit waits for the site's look before showing the default launcher. */
+const LOOK_WAIT_MS = 1500;
+
+/** The site's look for this browser's languages; null when Parley cannot say (it is only cosmetic). */
+async function fetchLook(parleyOrigin: string, siteKey: string): Promise<WidgetLook | null> {
+  const url = new URL('/widget/look', parleyOrigin);
+  url.searchParams.set('key', siteKey);
+  url.searchParams.set('locales', [...(navigator.languages ?? [])].join(','));
+  try {
+    const response = await fetch(url, { credentials: 'omit' });
+    return response.ok ? ((await response.json()) as WidgetLook) : null;
+  } catch {
+    return null;
+  }
+}
 
 function start(script: HTMLOrSVGScriptElement | null): void {
   if (!(script instanceof HTMLScriptElement) || !script.src) {
@@ -53,7 +68,8 @@ function start(script: HTMLOrSVGScriptElement | null): void {
     root.lang = look?.locale ?? 'en';
     if (look) applyTheme(root, look.theme);
   };
-  showLook(store.look());
+  const storedLook = store.look();
+  showLook(storedLook);
 
   const context: ChatContext = {
     siteKey,
@@ -69,6 +85,20 @@ function start(script: HTMLOrSVGScriptElement | null): void {
     },
     messageReceived: (message) => listeners.emit(message),
   };
+
+  // A first visit has no stored look: keep the launcher hidden until the site's arrives (or a
+  // moment passes), rather than flash the default colours. Later visits refresh it quietly.
+  if (!storedLook) root.dataset.pending = '';
+  const reveal = () => delete root.dataset.pending;
+  const revealTimer = setTimeout(reveal, LOOK_WAIT_MS);
+  fetchLook(parleyOrigin, siteKey)
+    .then((look) => {
+      if (look) context.lookChanged(look);
+    })
+    .finally(() => {
+      clearTimeout(revealTimer);
+      reveal();
+    });
 
   const loadChat = (): Promise<ChatHandle> => {
     loading ??= (import(chatUrl) as Promise<ChatModule>).then(({ mountChat }) => {

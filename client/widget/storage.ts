@@ -4,13 +4,9 @@
  * site's colours and language before the chat app loads. localStorage can be missing or throw
  * (storage blocked, sandboxed frames, quota): the widget then works without memory.
  */
-import type { WidgetTexts, WidgetTheme } from '../../server/realtime/widget/protocol.js';
+import type { WidgetLook } from '../../server/realtime/widget/protocol.js';
 
-export interface WidgetLook {
-  locale: string;
-  theme: WidgetTheme;
-  texts: WidgetTexts;
-}
+export type { WidgetLook };
 
 export interface WidgetStore {
   token(): string | null;

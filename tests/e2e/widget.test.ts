@@ -92,6 +92,11 @@ describe('the chat widget in Chromium', () => {
     expect(await ui.launcher.getAttribute('aria-label')).toBe('Open chat');
     expect(await ui.launcher.getAttribute('aria-expanded')).toBe('false');
     expect(await page.evaluate(() => typeof window.Parley?.open)).toBe('function');
+    // A first visit: the site's colour before any chat (from /widget/look), not the default blue.
+    await expect
+      .poll(() => ui.launcher.evaluate((button) => getComputedStyle(button).backgroundColor))
+      .toBe('rgb(11, 110, 79)');
+    expect(await ui.launcher.isVisible()).toBe(true);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'desktop-closed.png') });
   }, 30_000);
 
@@ -152,6 +157,23 @@ describe('the chat widget in Chromium', () => {
     await expect.poll(() => ui.handoff.textContent()).toContain('Thanks! We will write to you soon.');
     const contacts = await running.db.models.VisitorContact.find({ kind: 'leave-email' }).lean();
     expect(contacts.map((contact) => contact.email)).toEqual(['ada@example.com']);
+  }, 30_000);
+
+  it('hands over to a person from the "Talk to a person" button, and no longer offers it', async () => {
+    const page = await visit();
+    const ui = widget(page);
+    await ui.launcher.click();
+    await expect.poll(() => ui.input.isEnabled()).toBe(true);
+    await ui.handoff.getByRole('button', { name: 'Talk to a person' }).click();
+    await expect.poll(() => ui.handoff.textContent()).toContain('No one from our team is online right now.');
+    expect(await ui.handoff.getByRole('button', { name: 'Talk to a person' }).count()).toBe(0);
+    const waiting = await running.db.models.Conversation.find({
+      status: 'waiting',
+      'meta.handoffReason': 'requested',
+    })
+      .lean()
+      .then((conversations) => conversations.filter((c) => c.messages.length === 0));
+    expect(waiting).toHaveLength(1);
   }, 30_000);
 
   it('on a page whose origin the site does not allow, shows that chat is unavailable and why', async () => {
@@ -263,13 +285,13 @@ describe('the chat widget in Chromium', () => {
     expect(await ui.panel.getAttribute('aria-label')).toBe('Chat with us');
 
     const visited = new Set<string>();
-    for (const key of ['Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
+    for (const key of ['Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
       await page.keyboard.press(key);
       const focused = await focusedInWidget(page);
       expect(focused?.inPanel, `focus after ${key}`).toBe(true);
       visited.add(focused!.className);
     }
-    expect([...visited].sort()).toEqual(['', 'close', 'log', 'send']);
+    expect([...visited].sort()).toEqual(['', 'ask-person', 'close', 'log', 'send']);
 
     await page.keyboard.press('Escape');
     await expect.poll(() => ui.panel.isHidden()).toBe(true);

@@ -97,6 +97,21 @@ describe('the widget namespace, serving the starter model', () => {
     expect(refusal.message).toMatch(message);
   });
 
+  it("answers a site's launcher look for the visitor's languages to any origin, and 404 for an unknown key", async () => {
+    const look = await fetch(`${running.url}/widget/look?key=${shop.publicKey}&locales=fr-CA,en`);
+    expect(look.status).toBe(200);
+    expect(look.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await look.json()).toMatchObject({
+      locale: 'fr',
+      theme: { position: 'right' },
+      texts: { title: 'Parlez à Boutique', askForPerson: 'Parler à une personne' },
+    });
+    const unknown = await fetch(`${running.url}/widget/look?key=pk_nope`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ ok: false, error: 'unknown_site_key' });
+    expect((await fetch(`${running.url}/widget/look`)).status).toBe(400);
+  });
+
   it('gives a new visitor a signed token, the site look and texts in their language, and an empty conversation', async () => {
     const { session } = await visit({ locales: ['fr-CA', 'en'] });
     expect(verifyVisitorToken(running.sessionSecret, session.token, shop._id.toHexString())).not.toBeNull();

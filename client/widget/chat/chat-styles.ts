@@ -32,6 +32,8 @@ export const CHAT_CSS = `
 @keyframes parley-dot{30%{opacity:.9;transform:translateY(-2px)}}
 .handoff{padding:0 16px}
 .handoff:empty{display:none}
+.ask-person{display:block;margin:0 0 8px auto;padding:4px 2px;border:0;background:none;font:inherit;font-size:13px;color:var(--parley-primary);text-decoration:underline;cursor:pointer}
+.ask-person:disabled{opacity:.6;cursor:default}
 .notice{margin:0 0 10px;padding:10px 12px;border-radius:10px;font-size:14px;background:color-mix(in srgb,var(--parley-primary) 12%,var(--parley-background))}
 .contact{display:grid;gap:6px;margin:0 0 12px}
 .contact label{font-size:13px;font-weight:600}

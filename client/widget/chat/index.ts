@@ -75,6 +75,18 @@ export function mountChat(context: ChatContext): ChatHandle {
       showTimeline(withPending(timeline, entry));
       void sender.flush();
     },
+    askForPerson() {
+      socket
+        .timeout(CONTACT_ACK_TIMEOUT_MS)
+        .emitWithAck('handoff:request', {})
+        .then(
+          (result) => {
+            if (result.ok) panel.setHandoff(result.state);
+            else panel.setStatus(result.message, 'error');
+          },
+          () => panel.setStatus(site.texts.connectionLost),
+        );
+    },
     leaveContact(email) {
       socket
         .timeout(CONTACT_ACK_TIMEOUT_MS)

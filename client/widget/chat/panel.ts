@@ -14,6 +14,7 @@ import type { TimelineItem } from './timeline.js';
 
 export interface PanelActions {
   send(text: string): void;
+  askForPerson(): void;
   leaveContact(email: string): void;
   close(): void;
 }
@@ -39,6 +40,7 @@ export function createPanel(
   let timeline: readonly TimelineItem[] = [];
   let handoff: HandoffState | null = null;
   let contactSent = false;
+  let available = true;
   let statusTimer: ReturnType<typeof setTimeout> | undefined;
 
   const title = h('h2', { class: 'title', id: 'parley-title' });
@@ -154,7 +156,16 @@ export function createPanel(
 
   const renderHandoff = () => {
     handoffArea.replaceChildren();
-    if (!handoff || handoff.mode === 'bot' || handoff.mode === 'closed') return;
+    if (!available || handoff?.mode === 'closed') return;
+    if (!handoff || handoff.mode === 'bot') {
+      const ask = h('button', { type: 'button', class: 'ask-person' }, texts.askForPerson);
+      ask.addEventListener('click', () => {
+        ask.disabled = true;
+        actions.askForPerson();
+      });
+      handoffArea.append(ask);
+      return;
+    }
     if (handoff.mode === 'human') {
       handoffArea.append(h('p', { class: 'notice', role: 'status' }, texts.handoffJoined));
     } else if (handoff.agentsOnline) {
@@ -313,7 +324,9 @@ export function createPanel(
       if (autoClearMs) statusTimer = setTimeout(() => (status.textContent = ''), autoClearMs);
     },
     /** Unavailable (the connection was refused): no greeting inviting questions, no message box. */
-    setAvailable(available: boolean) {
+    setAvailable(isAvailable: boolean) {
+      available = isAvailable;
+      renderHandoff();
       greeting.hidden = !available;
       input.disabled = !available;
       sendButton.disabled = !available;

@@ -72,6 +72,8 @@ export interface WidgetTexts {
   send: string;
   openLabel: string;
   closeLabel: string;
+  /** The button that asks for a person while the bot answers. */
+  askForPerson: string;
   /** Shown while waiting for a person and agents are online. */
   handoffWaiting: string;
   /** Shown when an agent takes over. */
@@ -102,6 +104,12 @@ export interface WidgetSiteConfig {
   /** Longest message the server accepts, in characters. */
   maxMessageChars: number;
 }
+
+/**
+ * How the launcher looks before any chat: GET /widget/look?key=KEY&locales=fr-CA,en answers it
+ * (public, like the key), so a first visit shows the site's colours and language at once.
+ */
+export type WidgetLook = Pick<WidgetSiteConfig, 'locale' | 'theme' | 'texts'>;
 
 /** Sent on every (re)connection: who the visitor is and the whole open conversation. */
 export interface WidgetSession {
