@@ -13,7 +13,7 @@ export async function ensureDemoSite(
   const existing = await models.Site.findOneAndUpdate(
     { _id: siteIdOf(DEMO_SITE_NAME) },
     { $addToSet: { origins: normalized } },
-    { new: true },
+    { returnDocument: 'after' },
   ).lean();
   if (existing) return existing as StoredSite;
   return createSite(models, {

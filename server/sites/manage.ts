@@ -113,5 +113,9 @@ export async function updateSite(
   if (parsed.texts) set.texts = parsed.texts;
   if (parsed.defaultLocale) set.defaultLocale = parsed.defaultLocale;
   if (parsed.handoffThreshold !== undefined) set.handoffThreshold = parsed.handoffThreshold;
-  return (await models.Site.findByIdAndUpdate(site._id, { $set: set }, { new: true }).lean()) as StoredSite;
+  return (await models.Site.findByIdAndUpdate(
+    site._id,
+    { $set: set },
+    { returnDocument: 'after' },
+  ).lean()) as StoredSite;
 }
