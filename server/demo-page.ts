@@ -4,10 +4,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import { CLIENT_DIR } from './app.js';
+import { listen } from './listen.js';
 import { embedSnippet } from './sites/index.js';
 
 const DEMO_DIR = path.join(CLIENT_DIR, 'demo');
@@ -34,16 +34,7 @@ export async function startDemoPage(options: {
   app.use(express.static(DEMO_DIR, { index: false, maxAge: 0 }));
 
   const server: Server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = await listen(server, options.port, options.host);
   try {
     const key = await options.siteKeyFor(url);
     const html = await readFile(path.join(DEMO_DIR, 'index.html'), 'utf8');

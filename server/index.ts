@@ -12,6 +12,7 @@ import { pingMongo } from './db/connection.js';
 import { type Database, openDatabase } from './db/open.js';
 import { type DemoPage, startDemoPage } from './demo-page.js';
 import type { Env } from './env.js';
+import { listen } from './listen.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ensureStarterModel } from './ml/starter.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
@@ -113,16 +114,8 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       },
       logger,
     });
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(env.PORT, env.HOST, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
+    const url = await listen(http, env.PORT, env.HOST);
     const { port } = http.address() as AddressInfo;
-    const shownHost = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
-    const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
     logger.info({ url, database: db.mode }, 'Parley is listening');
 
     let demo: DemoPage | null = null;

@@ -3,14 +3,13 @@ import type { Command } from 'commander';
 import { openDatabase } from '../db/open.js';
 import { type Env, loadEnv } from '../env.js';
 import { HttpError } from '../errors.js';
+import { urlFor } from '../listen.js';
 import { createSite, presentSite, type StoredSite, updateSite } from '../sites/index.js';
 import { CliError, printJson, say } from './output.js';
 
 /** The address embed snippets point at: PARLEY_PUBLIC_URL, else this server's own address. */
 export function publicUrl(env: Pick<Env, 'PARLEY_PUBLIC_URL' | 'HOST' | 'PORT'>): string {
-  if (env.PARLEY_PUBLIC_URL) return env.PARLEY_PUBLIC_URL;
-  const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT}`;
+  return env.PARLEY_PUBLIC_URL ?? urlFor(env.HOST, env.PORT);
 }
 
 async function readJson<T>(file: string, flag: string): Promise<T> {

@@ -83,3 +83,16 @@ export async function releaseSourceLease(
     { $set: { lease: { runId: null, owner: null, expiresAt: null } } },
   );
 }
+
+/** Records a run that stopped on an error, with what it had done; never throws over the error. */
+export async function recordFailedRun(
+  models: Pick<Models, 'IngestionRun'>,
+  runId: ObjectId,
+  counts: { read: number; conversations: number; messages: number; quarantined: number },
+  error: unknown,
+): Promise<void> {
+  await models.IngestionRun.updateOne(
+    { _id: runId },
+    { $set: { status: 'failed', finishedAt: new Date(), counts, error: (error as Error).message } },
+  ).catch(() => undefined);
+}

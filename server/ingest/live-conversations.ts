@@ -8,7 +8,7 @@
 import { ObjectId } from 'mongodb';
 import type { Models } from '../db/models/index.js';
 import { mergeReports, type PiiReport } from '../privacy/pii/index.js';
-import { acquireSourceLease, releaseSourceLease, renewSourceLease } from './lease.js';
+import { acquireSourceLease, recordFailedRun, releaseSourceLease, renewSourceLease } from './lease.js';
 import { ProgressTracker } from './progress.js';
 import type { IngestDeps, IngestOptions, IngestSummary } from './run.js';
 import { DEFAULT_HOLD_OPEN_MS } from './run.js';
@@ -145,12 +145,7 @@ export async function ingestLiveConversations(
       pii,
     };
   } catch (error) {
-    await models.IngestionRun.updateOne(
-      { _id: runId },
-      {
-        $set: { status: 'failed', finishedAt: new Date(), counts: counts(), error: (error as Error).message },
-      },
-    ).catch(() => undefined);
+    await recordFailedRun(models, runId, counts(), error);
     throw error;
   } finally {
     await releaseSourceLease(models, sourceId, runId).catch(() => undefined);

@@ -11,7 +11,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import { mergeReports, type PiiReport } from '../privacy/pii/index.js';
 import type { BatchAnonymizer, ConversationResult } from './batch-anonymizer.js';
 import { connectorFor } from './connectors/index.js';
-import { acquireSourceLease, releaseSourceLease, renewSourceLease } from './lease.js';
+import { acquireSourceLease, recordFailedRun, releaseSourceLease, renewSourceLease } from './lease.js';
 import { ingestLiveConversations, WIDGET_SOURCE_KIND } from './live-conversations.js';
 import { createNormalizer, type NormalizedMessage, type QuarantineEntry } from './normalize.js';
 import { OpenConversations, type ReadMessage } from './open-conversations.js';
@@ -203,12 +203,7 @@ export async function runIngestion(
     logger.info({ ...summary, pii: undefined }, 'ingestion finished');
     return summary;
   } catch (error) {
-    await models.IngestionRun.updateOne(
-      { _id: runId },
-      {
-        $set: { status: 'failed', finishedAt: new Date(), counts: counts(), error: (error as Error).message },
-      },
-    ).catch(() => undefined);
+    await recordFailedRun(models, runId, counts(), error);
     throw error;
   } finally {
     await reader.close();

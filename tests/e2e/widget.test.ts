@@ -109,7 +109,7 @@ describe('the chat widget in Chromium', () => {
     await expect.poll(() => ui.launcher.getAttribute('aria-expanded')).toBe('false');
     await ui.launcher.click();
     await ui.input.waitFor();
-    await expect.poll(() => ui.input.isEnabled()).toBe(true);
+    await expect.poll(() => ui.panel.getAttribute('data-state')).toBe('ready');
     const streaming = await recordStreaming(page);
 
     const typed = 'Hi <b>there</b>, I would like to check my account balance';
@@ -140,7 +140,7 @@ describe('the chat widget in Chromium', () => {
     const page = await visit();
     const ui = widget(page);
     await ui.launcher.click();
-    await expect.poll(() => ui.input.isEnabled()).toBe(true);
+    await expect.poll(() => ui.panel.getAttribute('data-state')).toBe('ready');
     await ui.input.fill('agent');
     await ui.input.press('Enter');
     await expect.poll(() => ui.handoff.textContent()).toContain('No one from our team is online right now.');
@@ -163,7 +163,7 @@ describe('the chat widget in Chromium', () => {
     const page = await visit();
     const ui = widget(page);
     await ui.launcher.click();
-    await expect.poll(() => ui.input.isEnabled()).toBe(true);
+    await expect.poll(() => ui.panel.getAttribute('data-state')).toBe('ready');
     await ui.handoff.getByRole('button', { name: 'Talk to a person' }).click();
     await expect.poll(() => ui.handoff.textContent()).toContain('No one from our team is online right now.');
     expect(await ui.handoff.getByRole('button', { name: 'Talk to a person' }).count()).toBe(0);
@@ -194,7 +194,7 @@ describe('the chat widget in Chromium', () => {
     const page = await visit();
     const ui = widget(page);
     await ui.launcher.click();
-    await expect.poll(() => ui.input.isEnabled()).toBe(true);
+    await expect.poll(() => ui.panel.getAttribute('data-state')).toBe('ready');
     const counter = ui.panel.locator('.counter');
     const error = ui.panel.getByRole('alert');
 

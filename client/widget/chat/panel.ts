@@ -73,6 +73,8 @@ export function createPanel(
       role: 'dialog',
       'aria-modal': 'true',
       hidden: true,
+      // connecting until the first session, then ready, or unavailable when refused.
+      'data-state': 'connecting',
     },
     h('div', { class: 'header' }, title, closeButton),
     status,
@@ -326,6 +328,7 @@ export function createPanel(
     /** Unavailable (the connection was refused): no greeting inviting questions, no message box. */
     setAvailable(isAvailable: boolean) {
       available = isAvailable;
+      panel.dataset.state = available ? 'ready' : 'unavailable';
       renderHandoff();
       greeting.hidden = !available;
       input.disabled = !available;
