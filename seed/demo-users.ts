@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generatePassword, hashPassword } from '../server/auth/passwords.js';
-import { deterministicId } from '../server/db/ids.js';
+import { userIdFor } from '../server/auth/users.js';
 import type { Models } from '../server/db/models/index.js';
 import type { Role } from '../server/db/models/user.js';
 
@@ -19,8 +19,6 @@ export interface DemoCredential {
   password: string;
 }
 
-export const userId = (email: string) => deterministicId('user', email.trim().toLowerCase());
-
 /**
  * Creates the demo users that do not exist yet. New passwords are returned (to print once) and
  * written to PARLEY_DATA_DIR/demo-credentials.json (mode 0600) so they are not lost with the log.
@@ -32,7 +30,7 @@ export async function ensureDemoUsers(
   const created: DemoCredential[] = [];
   const existing: string[] = [];
   for (const user of DEMO_USERS) {
-    const _id = userId(user.email);
+    const _id = userIdFor(user.email);
     if (await models.User.exists({ _id })) {
       existing.push(user.email);
       continue;

@@ -1,8 +1,9 @@
 /** Builds the Express app without listening, so tests can mount it on a port of their own. */
 import path from 'node:path';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { errorHandler, notFoundRoute } from './errors.js';
 import type { Logger } from './logger.js';
+import { consoleAssetRoutes } from './routes/console/route.js';
 import { type HealthDeps, healthRoutes } from './routes/health/route.js';
 import { type WidgetLookDeps, widgetLookRoute } from './routes/widget/look.js';
 import { widgetAssetRoutes } from './routes/widget/route.js';
@@ -11,6 +12,8 @@ export const CLIENT_DIR = path.join(import.meta.dirname, '..', 'client');
 
 export interface AppDeps extends HealthDeps, WidgetLookDeps {
   logger: Logger;
+  /** The console's REST API, mounted at /api (server/routes/api). */
+  api: Router;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -22,6 +25,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps));
   app.use(widgetAssetRoutes());
   app.use(widgetLookRoute(deps));
+  app.use(consoleAssetRoutes());
+  app.use('/api', deps.api);
   app.use(express.static(path.join(CLIENT_DIR, 'demo'), { index: 'index.html', maxAge: 0 }));
 
   app.use(notFoundRoute);

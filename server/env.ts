@@ -113,6 +113,15 @@ export const envShape = {
     .max(100000, { error: 'expected an integer from 1 to 100000' })
     .default(60)
     .describe('Widget connections (page loads, reconnects) one IP may open per minute.'),
+  PARLEY_LOGIN_ATTEMPTS_PER_MINUTE: z.coerce
+    .number({ error: 'expected an integer from 1 to 100000' })
+    .int({ error: 'expected an integer from 1 to 100000' })
+    .min(1, { error: 'expected an integer from 1 to 100000' })
+    .max(100000, { error: 'expected an integer from 1 to 100000' })
+    .default(10)
+    .describe(
+      'Console sign-in attempts one IP may make per minute; an account also locks for 15 minutes after 5 wrong passwords.',
+    ),
   PARLEY_SERVING_WORKERS: z.coerce
     .number({ error: 'expected an integer from 1 to 64' })
     .int({ error: 'expected an integer from 1 to 64' })

@@ -6,6 +6,7 @@ import type { Server as SocketServer } from 'socket.io';
 import { ensureDemoSite } from '../seed/demo-site.js';
 import { isSeeded, type SeedSummary, seedDemo } from '../seed/index.js';
 import { createApp } from './app.js';
+import { staffSessions } from './auth/session.js';
 import { ConversationEvents } from './conversations/events.js';
 import { AgentPresence } from './conversations/presence.js';
 import { pingMongo } from './db/connection.js';
@@ -18,6 +19,7 @@ import { ensureStarterModel } from './ml/starter.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { activeVersionLabel } from './registry/active-version.js';
 import { registerStarterVersion } from './registry/starter-version.js';
+import { apiRoutes } from './routes/api/index.js';
 import { loadSessionSecret } from './secrets.js';
 import { type ChatEngine, startChatEngine } from './serving/engine.js';
 import { findSiteByKey, widgetSiteConfig } from './sites/index.js';
@@ -31,6 +33,8 @@ export interface RunningParley {
   widget: Realtime['widget'];
   /** Live-conversation events (handoffs, messages) and which agents are online, in this process. */
   conversations: { events: ConversationEvents; presence: AgentPresence };
+  /** The console's REST API and its endpoints with their access (for listing and policy tests). */
+  api: ReturnType<typeof apiRoutes>;
   /** The demo company page embedding the widget from a second origin; null without PARLEY_DEMO. */
   demoUrl: string | null;
   sessionSecret: string;
@@ -88,7 +92,17 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       logger,
     });
     chat = engine;
+    const conversations = { events: new ConversationEvents(), presence: new AgentPresence() };
+    const sessions = staffSessions(db.models, sessionSecret);
+    const api = apiRoutes({
+      models: db.models,
+      sessions,
+      events: conversations.events,
+      maxMessageChars: env.PARLEY_WIDGET_MAX_MESSAGE_CHARS,
+      loginAttemptsPerMinute: env.PARLEY_LOGIN_ATTEMPTS_PER_MINUTE,
+    });
     const app = createApp({
+      api: api.router,
       logger,
       isDatabaseUp: () => pingMongo(db.connection),
       activeModel: () => activeVersionLabel(db.models),
@@ -101,7 +115,6 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       },
     });
     const http = createServer(app);
-    const conversations = { events: new ConversationEvents(), presence: new AgentPresence() };
     const { io, widget } = createRealtime(http, {
       models: db.models,
       chat: engine,
@@ -141,6 +154,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       io,
       widget,
       conversations,
+      api,
       demoUrl: demo?.url ?? null,
       sessionSecret,
       chat: engine,

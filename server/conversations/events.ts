@@ -15,6 +15,8 @@ export interface ConversationEventMap {
   mode: [
     { conversationId: ObjectId; siteId: ObjectId; mode: ConversationMode; reason: HandoffReason | null },
   ];
+  /** An agent rated a bot reply. */
+  rated: [{ conversationId: string }];
 }
 
 export class ConversationEvents extends EventEmitter<ConversationEventMap> {}

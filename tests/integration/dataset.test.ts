@@ -134,6 +134,7 @@ describe('dataset snapshots', () => {
     conversation!.messages[1]!.rating = {
       value: 'corrected',
       correction: 'sorry please',
+      reasons: ['wrong'],
       by: sourceIdFor('agent'),
       at: new Date(),
     };
@@ -141,6 +142,7 @@ describe('dataset snapshots', () => {
     conversation!.messages[3]!.rating = {
       value: 'down',
       correction: null,
+      reasons: [],
       by: sourceIdFor('agent'),
       at: new Date(),
     };

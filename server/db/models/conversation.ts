@@ -9,7 +9,10 @@ const ratingSchema = new Schema(
   {
     value: { type: String, enum: RATING_VALUES, required: true },
     correction: { type: String, default: null },
+    /** Why a reply was rated down or corrected (server/realtime/agent/protocol.ts RATING_REASONS). */
+    reasons: { type: [String], default: [] },
     by: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    byName: { type: String, default: null },
     at: { type: Date, required: true },
   },
   { _id: false },

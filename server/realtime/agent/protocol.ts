@@ -1,0 +1,130 @@
+/**
+ * The console's API, shared by the server and the console app (client/console): REST payloads
+ * under /api and the Socket.IO namespace `/agent` for live inbox updates. Types and constants only:
+ * nothing here may import server code, so the console bundle can include it.
+ *
+ * Auth: POST /api/auth/login sets an httpOnly session cookie. Every POST, PUT, PATCH and DELETE
+ * under /api (login included) carries the CSRF token in the `X-CSRF-Token` header: GET
+ * /api/auth/session returns it (before and after login; it changes at login). Errors are
+ * `{ ok: false, error, message }` with 400 (bad input), 401 (not signed in), 403 (wrong role or
+ * bad CSRF token), 404, 409 or 429 (too many attempts).
+ */
+import type { ConversationMode, HandoffReason, WidgetRole } from '../widget/protocol.js';
+
+export const AGENT_NAMESPACE = '/agent';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export type StaffRole = 'admin' | 'agent';
+
+export interface StaffUser {
+  id: string;
+  email: string;
+  name: string;
+  role: StaffRole;
+}
+
+/** GET /api/auth/session */
+export interface SessionInfo {
+  user: StaffUser | null;
+  csrfToken: string;
+}
+
+/** POST /api/auth/login body; answers SessionInfo (with the new CSRF token). */
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+
+export const RATING_REASONS = [
+  'wrong',
+  'unhelpful',
+  'rude',
+  'off-topic',
+  'made-up',
+  'too-long',
+  'other',
+] as const;
+export type RatingReason = (typeof RATING_REASONS)[number];
+
+export interface Rating {
+  value: 'up' | 'down' | 'corrected';
+  reasons: RatingReason[];
+  correction: string | null;
+  by: { id: string; name: string };
+  at: string;
+}
+
+export interface ConsoleMessage {
+  id: string;
+  role: WidgetRole;
+  text: string;
+  ts: string;
+  /** Bot replies: the registry version that wrote it and how sure it was. */
+  modelVersion: string | null;
+  confidence: number | null;
+  authorName: string | null;
+  rating: Rating | null;
+}
+
+export interface ConversationSummary {
+  id: string;
+  site: string | null;
+  channel: string;
+  mode: ConversationMode;
+  handoffReason: HandoffReason | null;
+  startedAt: string;
+  lastMessageAt: string;
+  /** The newest message's first 140 characters. */
+  preview: string;
+  messageCount: number;
+  /** Bot replies not rated yet. */
+  unratedBotReplies: number;
+}
+
+export interface ConversationDetail extends ConversationSummary {
+  messages: ConsoleMessage[];
+}
+
+/**
+ * GET /api/conversations?mode=waiting|bot|human|closed&q=text&limit=50 -> { conversations }:
+ * waiting first, then human, bot, closed; newest first within each.
+ * GET /api/conversations/:id -> ConversationDetail
+ * POST /api/conversations/:id/take-over, /hand-back -> ConversationDetail
+ * POST /api/conversations/:id/messages { text, clientMessageId } -> { message: ConsoleMessage }
+ * PUT /api/conversations/:id/messages/:messageId/rating RateRequest -> { message: ConsoleMessage }
+ * GET /api/review-queue?order=newest|confidence&limit=50 -> { items: ReviewItem[] }
+ */
+export interface RateRequest {
+  value: 'up' | 'down' | 'corrected';
+  reasons?: RatingReason[];
+  /** Required with "corrected": the reply the bot should have given. */
+  correction?: string;
+}
+
+export interface ReviewItem {
+  conversationId: string;
+  /** The bot reply to rate, and what the visitor said just before it. */
+  message: ConsoleMessage;
+  context: ConsoleMessage[];
+}
+
+/** Server -> console events on `/agent` (after sign-in; the session cookie authenticates). */
+export interface AgentServerToClient {
+  /** A conversation changed (new message, mode): refresh its row. */
+  'conversation:updated': (summary: ConversationSummary) => void;
+  /** A new message in a conversation the console watches (conversation:watch). */
+  message: (event: { conversationId: string; message: ConsoleMessage }) => void;
+  /** The bot is streaming a reply in a watched conversation. */
+  'reply:token': (event: { conversationId: string; replyId: string; delta: string }) => void;
+  /** Agents online changed. */
+  presence: (event: { agentsOnline: number }) => void;
+}
+
+export type AgentAck<T extends object = object> =
+  | ({ ok: true } & T)
+  | { ok: false; error: string; message: string };
+
+export interface AgentClientToServer {
+  /** Receive message and reply:token events of one conversation (one at a time per socket). */
+  'conversation:watch': (payload: { conversationId: string | null }, ack: (result: AgentAck) => void) => void;
+}
