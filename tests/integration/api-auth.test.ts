@@ -107,7 +107,9 @@ describe('console sign-in', () => {
     const right = await client.login('locked@shop.example', PASSWORD);
     expect(right.status).toBe(429);
     expect(right.body).toMatchObject({ error: 'too_many_attempts' });
-    expect((right.body as unknown as { message: string }).message).toMatch(/locked .* try again in 15 minute/);
+    expect((right.body as unknown as { message: string }).message).toMatch(
+      /locked .* try again in 15 minute/,
+    );
   });
 
   it('refuses a disabled account', async () => {
