@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { SessionInfo, StaffUser } from '../../server/realtime/agent/protocol.js';
-import { type ApiClient, createApiClient, errorMessage } from './api.js';
+import { type ApiClient, ApiError, createApiClient, errorMessage } from './api.js';
 import { HelpDialog } from './components/help-dialog.js';
 import { Console, type ConsoleContext } from './context.js';
 import { updateWaiting } from './inbox-state.js';
@@ -180,11 +180,15 @@ function SignedIn({
     setSignOutError(null);
     try {
       await api.logout();
-      live.close();
-      onSignedOut();
     } catch (error) {
-      setSignOutError(errorMessage(error));
+      // Signed out already (the session ended): nothing left to do on the server.
+      if (!(error instanceof ApiError && error.status === 401)) {
+        setSignOutError(errorMessage(error));
+        return;
+      }
     }
+    live.close();
+    onSignedOut();
   };
 
   const waitingCount = waiting.size;

@@ -10,6 +10,7 @@ import {
   type RatingReason,
 } from '../../../server/realtime/agent/protocol.js';
 import { relativeTime } from '../inbox-state.js';
+import { Pencil, ThumbDown, ThumbUp } from './icons.js';
 
 export const REASON_LABELS: Record<RatingReason, string> = {
   wrong: 'Wrong',
@@ -92,7 +93,7 @@ export function RatingControls({
             disabled={busy}
             onClick={() => void rate({ value: 'up' })}
           >
-            <span aria-hidden="true">👍</span> Good
+            <ThumbUp /> Good
           </button>
           <button
             type="button"
@@ -101,7 +102,7 @@ export function RatingControls({
             disabled={busy}
             onClick={() => void rate({ value: 'down', reasons })}
           >
-            <span aria-hidden="true">👎</span> Bad
+            <ThumbDown /> Bad
           </button>
           <button
             type="button"
@@ -112,7 +113,7 @@ export function RatingControls({
             disabled={busy}
             onClick={() => onCorrectingChange(!correcting)}
           >
-            <span aria-hidden="true">✎</span> Correct
+            <Pencil /> Correct
           </button>
         </fieldset>
         <p class="rating-state" aria-live="polite">
