@@ -54,6 +54,14 @@ export function withHistory(thread: Thread, messages: readonly ConsoleMessage[])
   return { messages: [...messages], drafts: thread.drafts };
 }
 
+/**
+ * The conversation left the bot (an agent took over, it closed): a reply still streaming was
+ * stopped and will not be stored, so its draft goes.
+ */
+export function withoutDrafts(thread: Thread): Thread {
+  return thread.drafts.length === 0 ? thread : { messages: thread.messages, drafts: [] };
+}
+
 export const isBotReply = (message: ConsoleMessage) => message.role === 'bot';
 
 /**

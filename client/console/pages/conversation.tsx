@@ -19,6 +19,7 @@ import {
   type Thread,
   withHistory,
   withMessage,
+  withoutDrafts,
   withToken,
 } from '../thread-state.js';
 
@@ -97,6 +98,7 @@ export function ConversationPane({ conversationId }: { conversationId: string })
       live.on('conversation:updated', (update) => {
         if (update.id !== conversationId) return;
         setSummary((current) => (current ? { ...current, ...update } : current));
+        if (update.mode === 'human' || update.mode === 'closed') setThread(withoutDrafts);
       }),
     ];
     return () => {

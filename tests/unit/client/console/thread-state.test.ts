@@ -5,6 +5,7 @@ import {
   moveSelection,
   withHistory,
   withMessage,
+  withoutDrafts,
   withToken,
 } from '../../../../client/console/thread-state.js';
 import { at, message } from './factories.js';
@@ -47,6 +48,13 @@ describe('a conversation as it streams in', () => {
     expect(thread.drafts).toHaveLength(1); // a visitor message does not end the stream
     thread = withMessage(thread, message({ role: 'bot', text: 'Hello' }));
     expect(thread.drafts).toEqual([]);
+  });
+
+  it('drops a draft whose reply was stopped (an agent took over)', () => {
+    const thread = withMessage(withToken(emptyThread(), 'r1', 'Hi'), message());
+    expect(withoutDrafts(thread)).toEqual({ messages: thread.messages, drafts: [] });
+    const quiet = emptyThread([message()]);
+    expect(withoutDrafts(quiet)).toBe(quiet);
   });
 
   it('keeps drafts when a fresh copy of the history arrives', () => {
