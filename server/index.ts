@@ -115,8 +115,9 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       },
     });
     const http = createServer(app);
-    const { io, widget } = createRealtime(http, {
+    const { io, widget, agent } = createRealtime(http, {
       models: db.models,
+      sessions,
       chat: engine,
       secret: sessionSecret,
       ...conversations,
@@ -169,6 +170,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
           await new Promise((resolve) => setImmediate(resolve));
           io.close();
           widget.detach();
+          agent.detach();
           http.closeAllConnections();
           await httpClosed;
           await demo?.close();

@@ -15,6 +15,8 @@ export interface ConversationEventMap {
   mode: [
     { conversationId: ObjectId; siteId: ObjectId; mode: ConversationMode; reason: HandoffReason | null },
   ];
+  /** A piece of a bot reply being streamed. */
+  replyToken: [{ conversationId: ObjectId; replyId: string; delta: string }];
   /** An agent rated a bot reply. */
   rated: [{ conversationId: string }];
 }

@@ -1,6 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import type { StaffSessions } from '../auth/session.js';
 import type { Logger } from '../logger.js';
+import { type AgentNamespaceHandle, attachAgentNamespace } from './agent/namespace.js';
 import {
   attachWidgetNamespace,
   type WidgetNamespaceDeps,
@@ -13,16 +15,17 @@ const MAX_PACKET_BYTES = 64 * 1024;
 export interface Realtime {
   io: Server;
   widget: WidgetNamespaceHandle;
+  agent: AgentNamespaceHandle;
 }
 
 /**
- * Socket.IO on the HTTP server's port. The widget namespace attaches here (agent and admin ones
- * come with the console); closing it disconnects every client with reason "io server disconnect"
+ * Socket.IO on the HTTP server's port, with the widget's namespace (visitors) and the agent one
+ * (staff consoles); closing it disconnects every client with reason "io server disconnect"
  * so they reconnect to another process instead of waiting on a dead socket.
  */
 export function createRealtime(
   httpServer: HttpServer,
-  deps: WidgetNamespaceDeps & { logger: Logger },
+  deps: WidgetNamespaceDeps & { logger: Logger; sessions: StaffSessions },
 ): Realtime {
   const io = new Server(httpServer, {
     serveClient: false,
@@ -37,5 +40,6 @@ export function createRealtime(
     socket.on('disconnect', (reason) => deps.logger.debug({ id: socket.id, reason }, 'socket disconnected'));
   });
   const widget = attachWidgetNamespace(io, deps);
-  return { io, widget };
+  const agent = attachAgentNamespace(io, deps);
+  return { io, widget, agent };
 }

@@ -123,8 +123,13 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
     chat: deps.chat,
     events: deps.events,
     logger,
-    emit: (conversationId, event, ...payload) =>
-      namespace.to(conversationRoom(conversationId)).emit(event, ...payload),
+    emit: (conversationId, event, ...payload) => {
+      namespace.to(conversationRoom(conversationId)).emit(event, ...payload);
+      if (event === 'reply:token') {
+        const { replyId, delta } = payload[0] as { replyId: string; delta: string };
+        deps.events.emit('replyToken', { conversationId, replyId, delta });
+      }
+    },
   });
   const handoffState = (conversation: Pick<LiveConversation, 'status' | 'meta'>): HandoffState => ({
     mode: conversation.status,

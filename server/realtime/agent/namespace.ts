@@ -1,0 +1,181 @@
+/**
+ * The `/agent` namespace: live inbox updates for signed-in staff. The session cookie authenticates
+ * the handshake (the same sessions as /api); the Origin must be Parley's own, so no other site can
+ * open a socket with an agent's cookie. Actions go through the REST API (CSRF-protected); this
+ * namespace only tells consoles what changed.
+ */
+import type { IncomingMessage } from 'node:http';
+import { ObjectId } from 'mongodb';
+import type { Namespace, Server, Socket } from 'socket.io';
+import { checkAccess } from '../../auth/policy.js';
+import type { StaffSessions } from '../../auth/session.js';
+import {
+  type ConsoleModels,
+  loadLiveConversation,
+  presentConsoleMessage,
+  summarizeOne,
+} from '../../conversations/console.js';
+import type { ConversationEventMap, ConversationEvents } from '../../conversations/events.js';
+import type { AgentPresence } from '../../conversations/presence.js';
+import { HttpError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import {
+  AGENT_NAMESPACE,
+  type AgentClientToServer,
+  type AgentServerToClient,
+  type StaffUser,
+} from './protocol.js';
+
+export interface AgentNamespaceDeps {
+  models: ConsoleModels;
+  sessions: StaffSessions;
+  events: ConversationEvents;
+  presence: AgentPresence;
+  logger: Logger;
+}
+
+interface AgentData {
+  user: StaffUser;
+  watching: string | null;
+}
+
+type AgentSocket = Socket<AgentClientToServer, AgentServerToClient, Record<string, never>, AgentData>;
+type AgentNamespace = Namespace<AgentClientToServer, AgentServerToClient, Record<string, never>, AgentData>;
+
+/** Who may send which event: one table, checked for every event (like the REST endpoints). */
+export const AGENT_EVENT_ACCESS = { 'conversation:watch': 'staff' } as const satisfies Record<
+  keyof AgentClientToServer,
+  'staff' | 'admin'
+>;
+
+const AGENTS_ROOM = 'agents';
+const watchRoom = (conversationId: string) => `watch:${conversationId}`;
+
+type RequestWithUser = IncomingMessage & { user?: StaffUser; _query?: Record<string, string> };
+
+/** Runs express middleware on the Engine.IO handshake request only (not on every polling request). */
+function onHandshake(middleware: (req: never, res: never, next: (error?: unknown) => void) => void) {
+  return (req: RequestWithUser, res: unknown, next: (error?: unknown) => void) => {
+    if (req._query?.sid === undefined) middleware(req as never, res as never, next);
+    else next();
+  };
+}
+
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // not a browser: the cookie is what it must have
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export interface AgentNamespaceHandle {
+  namespace: AgentNamespace;
+  detach(): void;
+}
+
+export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): AgentNamespaceHandle {
+  const { models, logger } = deps;
+  for (const middleware of deps.sessions.middleware) io.engine.use(onHandshake(middleware as never));
+  const namespace = io.of(AGENT_NAMESPACE) as unknown as AgentNamespace;
+
+  namespace.use((socket, next) => {
+    const request = socket.request as RequestWithUser;
+    if (!sameOrigin(request))
+      return next(
+        Object.assign(new Error('Only the Parley console may connect here.'), {
+          data: { code: 'forbidden' },
+        }),
+      );
+    try {
+      checkAccess(request.user, 'staff');
+    } catch (error) {
+      const code = error instanceof HttpError ? error.id : 'unauthorized';
+      return next(Object.assign(new Error((error as Error).message), { data: { code } }));
+    }
+    socket.data = { user: request.user!, watching: null };
+    next();
+  });
+
+  const broadcastPresence = () =>
+    namespace.to(AGENTS_ROOM).emit('presence', { agentsOnline: deps.presence.online });
+
+  namespace.on('connection', (socket: AgentSocket) => {
+    const { user } = socket.data;
+    void socket.join(AGENTS_ROOM);
+    deps.presence.connected(user.id);
+    broadcastPresence();
+    socket.on('disconnect', () => {
+      deps.presence.disconnected(user.id);
+      broadcastPresence();
+    });
+
+    socket.on('conversation:watch', async (payload: unknown, ack: unknown) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      try {
+        checkAccess(socket.data.user, AGENT_EVENT_ACCESS['conversation:watch']);
+        const id = (payload as { conversationId?: unknown } | null)?.conversationId;
+        if (id !== null && (typeof id !== 'string' || !/^[0-9a-f]{24}$/.test(id)))
+          return reply({
+            ok: false,
+            error: 'invalid_payload',
+            message: 'conversationId: expected a conversation id or null',
+          });
+        if (id) await loadLiveConversation(models, id);
+        if (socket.data.watching) await socket.leave(watchRoom(socket.data.watching));
+        socket.data.watching = id;
+        if (id) await socket.join(watchRoom(id));
+        reply({ ok: true });
+      } catch (error) {
+        if (error instanceof HttpError) return reply({ ok: false, error: error.id, message: error.message });
+        logger.error({ err: error }, 'conversation:watch failed');
+        reply({ ok: false, error: 'internal', message: 'Something went wrong on our side.' });
+      }
+    });
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (event in AGENT_EVENT_ACCESS) return;
+      const ack = args.at(-1);
+      if (typeof ack === 'function')
+        ack({ ok: false, error: 'invalid_payload', message: `Unknown event "${event}".` });
+    });
+  });
+
+  const updated = async (conversationId: ObjectId | string) => {
+    try {
+      const conversation = await loadLiveConversation(models, conversationId.toString());
+      namespace.to(AGENTS_ROOM).emit('conversation:updated', await summarizeOne(models, conversation));
+    } catch (error) {
+      if (!(error instanceof HttpError))
+        logger.warn({ err: error }, 'could not tell agents about a conversation');
+    }
+  };
+  const onMessage = ({ conversationId, message }: ConversationEventMap['message'][0]) => {
+    namespace.to(watchRoom(conversationId.toHexString())).emit('message', {
+      conversationId: conversationId.toHexString(),
+      message: presentConsoleMessage(message),
+    });
+    void updated(conversationId);
+  };
+  const onMode = ({ conversationId }: ConversationEventMap['mode'][0]) => void updated(conversationId);
+  const onRated = ({ conversationId }: ConversationEventMap['rated'][0]) =>
+    void updated(new ObjectId(conversationId));
+  const onToken = ({ conversationId, replyId, delta }: ConversationEventMap['replyToken'][0]) => {
+    const id = conversationId.toHexString();
+    namespace.to(watchRoom(id)).emit('reply:token', { conversationId: id, replyId, delta });
+  };
+  deps.events.on('message', onMessage);
+  deps.events.on('mode', onMode);
+  deps.events.on('rated', onRated);
+  deps.events.on('replyToken', onToken);
+  return {
+    namespace,
+    detach() {
+      deps.events.off('message', onMessage);
+      deps.events.off('mode', onMode);
+      deps.events.off('rated', onRated);
+      deps.events.off('replyToken', onToken);
+    },
+  };
+}
