@@ -93,6 +93,8 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
     });
     chat = engine;
     const conversations = { events: new ConversationEvents(), presence: new AgentPresence() };
+    // Known once the server listens (PORT may be 0); embed snippets need it.
+    let publicAddress = '';
     const sessions = staffSessions(db.models, sessionSecret);
     const api = apiRoutes({
       models: db.models,
@@ -100,6 +102,9 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       events: conversations.events,
       maxMessageChars: env.PARLEY_WIDGET_MAX_MESSAGE_CHARS,
       loginAttemptsPerMinute: env.PARLEY_LOGIN_ATTEMPTS_PER_MINUTE,
+      env,
+      publicUrl: () => env.PARLEY_PUBLIC_URL ?? publicAddress,
+      refreshServing: () => engine.refresh(),
     });
     const app = createApp({
       api: api.router,
@@ -129,6 +134,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       logger,
     });
     const url = await listen(http, env.PORT, env.HOST);
+    publicAddress = url;
     const { port } = http.address() as AddressInfo;
     logger.info({ url, database: db.mode }, 'Parley is listening');
 

@@ -6,7 +6,8 @@ import type { Endpoint } from '../../auth/policy.js';
 import { createUser, presentUser } from '../../auth/users.js';
 import type { Models } from '../../db/models/index.js';
 import { ROLES } from '../../db/models/user.js';
-import { badRequest, conflict, notFound } from '../../errors.js';
+import { conflict, notFound } from '../../errors.js';
+import { parseInput } from './parse.js';
 
 const patchUser = z
   .strictObject({
@@ -24,15 +25,6 @@ const auditQuery = z.object({
     .max(80)
     .optional(),
 });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success)
-    throw badRequest(
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-    );
-  return parsed.data;
-}
 
 const presentListedUser = (user: {
   _id: ObjectId;
@@ -79,7 +71,7 @@ export function adminEndpoints(deps: { models: Pick<Models, 'User' | 'AuditEvent
       path: '/users/:id',
       access: 'admin',
       async handler(req, res) {
-        const changes = parse(patchUser, req.body);
+        const changes = parseInput(patchUser, req.body);
         const id = String(req.params.id);
         if (!ObjectId.isValid(id) || id.length !== 24) throw notFound('No such user.', 'user_not_found');
         if (id === req.user!.id && (changes.disabled || changes.role === 'agent'))
@@ -108,7 +100,7 @@ export function adminEndpoints(deps: { models: Pick<Models, 'User' | 'AuditEvent
       path: '/audit',
       access: 'admin',
       async handler(req, res) {
-        const query = parse(auditQuery, req.query);
+        const query = parseInput(auditQuery, req.query);
         const events = await models.AuditEvent.find(query.action ? { action: query.action } : {})
           .sort({ at: -1 })
           .limit(query.limit)

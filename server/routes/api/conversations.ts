@@ -17,22 +17,14 @@ import { handBack, sendAgentMessage, takeOver } from '../../conversations/handof
 import { deterministicId } from '../../db/ids.js';
 import { CONVERSATION_STATUSES } from '../../db/models/conversation.js';
 import type { Models } from '../../db/models/index.js';
-import { badRequest, conflict } from '../../errors.js';
+import { conflict } from '../../errors.js';
 import { RATING_REASONS } from '../../realtime/agent/protocol.js';
+import { parseInput } from './parse.js';
 
 export interface ConversationRouteDeps {
   models: Pick<Models, 'Conversation' | 'Site' | 'AuditEvent'>;
   events: ConversationEvents;
   maxMessageChars: number;
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success)
-    throw badRequest(
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-    );
-  return parsed.data;
 }
 
 const listQuery = z.object({
@@ -89,7 +81,7 @@ export function conversationEndpoints(deps: ConversationRouteDeps): Endpoint[] {
       path: '/conversations',
       access: 'staff',
       async handler(req, res) {
-        const query = parse(listQuery, req.query);
+        const query = parseInput(listQuery, req.query);
         res.json({ conversations: await listConversations(models, query) });
       },
     },
@@ -108,7 +100,7 @@ export function conversationEndpoints(deps: ConversationRouteDeps): Endpoint[] {
       path: '/conversations/:id/messages',
       access: 'staff',
       async handler(req, res) {
-        const body = parse(replyBody, req.body);
+        const body = parseInput(replyBody, req.body);
         const conversation = await loadLiveConversation(models, idParam(req, 'id'));
         if (conversation.status === 'closed')
           throw conflict('This conversation is closed.', 'conversation_closed');
@@ -131,7 +123,7 @@ export function conversationEndpoints(deps: ConversationRouteDeps): Endpoint[] {
       path: '/conversations/:id/messages/:messageId/rating',
       access: 'staff',
       async handler(req, res) {
-        const body = parse(rateBody, req.body);
+        const body = parseInput(rateBody, req.body);
         const message = await rateMessage(
           models,
           idParam(req, 'id'),
@@ -154,7 +146,7 @@ export function conversationEndpoints(deps: ConversationRouteDeps): Endpoint[] {
       path: '/review-queue',
       access: 'staff',
       async handler(req, res) {
-        res.json({ items: await reviewQueue(models, parse(reviewQueryShape, req.query)) });
+        res.json({ items: await reviewQueue(models, parseInput(reviewQueryShape, req.query)) });
       },
     },
   ];

@@ -8,9 +8,13 @@ import { type Endpoint, mountEndpoints } from '../../auth/policy.js';
 import type { StaffSessions } from '../../auth/session.js';
 import type { ConversationEvents } from '../../conversations/events.js';
 import type { Models } from '../../db/models/index.js';
+import type { Env } from '../../env.js';
 import { adminEndpoints } from './admin.js';
 import { authEndpoints } from './auth.js';
 import { conversationEndpoints } from './conversations.js';
+import { dataEndpoints } from './data.js';
+import { registryEndpoints } from './registry.js';
+import { siteEndpoints } from './sites.js';
 
 export interface ApiDeps {
   models: Models;
@@ -18,6 +22,11 @@ export interface ApiDeps {
   events: ConversationEvents;
   maxMessageChars: number;
   loginAttemptsPerMinute: number;
+  env: Pick<Env, 'PARLEY_GATE_LOSS_TOLERANCE' | 'PARLEY_GATE_R1_TOLERANCE' | 'PARLEY_PRIVACY_BUDGET_EPSILON'>;
+  /** Where browsers reach Parley (embed snippets). */
+  publicUrl: () => string;
+  /** Makes this process's chat engine pick up a promotion or rollback now. */
+  refreshServing: () => Promise<unknown>;
 }
 
 export const API_PREFIX = '/api';
@@ -35,6 +44,12 @@ export function apiRoutes(deps: ApiDeps): { router: Router; endpoints: readonly 
     ...authEndpoints(deps),
     ...conversationEndpoints(deps),
     ...adminEndpoints(deps),
+    ...registryEndpoints({
+      ...deps,
+      tolerances: { loss: deps.env.PARLEY_GATE_LOSS_TOLERANCE, r1: deps.env.PARLEY_GATE_R1_TOLERANCE },
+    }),
+    ...siteEndpoints(deps),
+    ...dataEndpoints(deps),
   ]);
   return { router, endpoints };
 }
