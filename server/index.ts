@@ -69,6 +69,10 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       logger.info({ ...seeded.source, durationMs: seeded.durationMs }, 'demo data seeded');
     }
 
+    // No default passwords: the first admin comes from the CLI (or the demo seed outside production).
+    if (!(await db.models.User.exists({ role: 'admin', disabledAt: null })))
+      logger.warn('no admin account yet: create one with `npx parley user add --email you@example.com --role admin`');
+
     // A fresh Parley gets the shipped starter model as its base and its first version (v1). Without
     // it Parley still starts (and says on /healthz that there is no model to serve).
     try {

@@ -15,6 +15,7 @@ import { registerSite } from './site.js';
 import { registerSource } from './source.js';
 import { registerStarter } from './starter.js';
 import { registerTrain } from './train.js';
+import { registerUser } from './user.js';
 import { registerVersions } from './versions.js';
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerPrivacy(program);
   registerModel(program);
   registerStarter(program);
+  registerUser(program);
   program.addHelpText(
     'after',
     `\nEnvironment:\n${describeEnv()
