@@ -17,6 +17,14 @@ export const MODE_LABELS: Record<ConversationMode, string> = {
   closed: 'Closed',
 };
 
+/** Shorter names for the filter buttons, so they fit one row. */
+export const MODE_FILTER_LABELS: Record<ConversationMode, string> = {
+  waiting: 'Waiting',
+  human: 'With agent',
+  bot: 'Bot',
+  closed: 'Closed',
+};
+
 export interface ListFilter {
   mode: ConversationMode | null;
   /** The search text; with one, live events update rows already listed but add none. */

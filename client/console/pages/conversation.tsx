@@ -12,6 +12,8 @@ import { RatingControls } from '../components/rating.js';
 import { useConsole } from '../context.js';
 import { useFocusOnChange, useOnReconnect, useRater, useShortcuts } from '../hooks.js';
 import { MODE_LABELS } from '../inbox-state.js';
+import { Link } from '../router.js';
+import { CONSOLE_BASE } from '../routes.js';
 import {
   emptyThread,
   moveSelection,
@@ -211,6 +213,9 @@ export function ConversationPane({ conversationId }: { conversationId: string })
     <section class="conversation" aria-labelledby="conversation-title" data-mode={mode ?? 'loading'}>
       <header class="conv-head">
         <div class="conv-title">
+          <Link class="back-link" href={`${CONSOLE_BASE}/inbox`}>
+            <span aria-hidden="true">←</span> All conversations
+          </Link>
           <h2 id="conversation-title" tabIndex={-1} ref={headingRef}>
             {title}
           </h2>

@@ -11,6 +11,7 @@ import { useFocusOnChange, useOnReconnect } from '../hooks.js';
 import {
   applyConversationUpdate,
   type ListFilter,
+  MODE_FILTER_LABELS,
   MODE_LABELS,
   MODES,
   mergeLoaded,
@@ -120,7 +121,7 @@ export function InboxPage({ conversationId }: { conversationId: string | null })
                 aria-pressed={filter.mode === mode}
                 onClick={() => setMode(mode)}
               >
-                {MODE_LABELS[mode]}
+                {MODE_FILTER_LABELS[mode]}
               </button>
             ))}
           </fieldset>

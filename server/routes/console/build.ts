@@ -71,6 +71,8 @@ export function consolePage(jsVersion: string, cssVersion: string): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="color-scheme" content="light">',
     '<title>Parley console</title>',
+    // No favicon request (and no 404 for one).
+    '<link rel="icon" href="data:,">',
     `<link rel="stylesheet" href="${CONSOLE_CSS_PATH}?v=${cssVersion}">`,
     `<script type="module" src="${CONSOLE_JS_PATH}?v=${jsVersion}"></script>`,
     '</head>',
