@@ -154,7 +154,8 @@ describe('the agent console in Chromium', () => {
     expect(await ui.reply.inputValue()).toBe(answer);
     await ui.reply.press('Enter');
     await expect.poll(() => ui.messages.count()).toBe(3);
-    expect(await ui.reply.inputValue()).toBe('');
+    // The reply can come back over the socket a moment before the POST answers and clears the box.
+    await expect.poll(() => ui.reply.inputValue()).toBe('');
     expect(await ui.messages.last().getAttribute('data-role')).toBe('agent');
     await expect
       .poll(() => visitorUi.messages.allTextContents())
@@ -180,13 +181,56 @@ describe('the agent console in Chromium', () => {
     });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'conversation-human.png') });
 
-    // Hand back: the bot answers again.
+    // Hand back: the bot answers again, and its reply streams into the open conversation.
     await page.getByRole('button', { name: 'Hand back to the bot' }).click();
     await expect.poll(() => ui.mode.textContent()).toBe('Bot');
     expect(await ui.reply.count()).toBe(0);
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      Object.defineProperty(window, '__drafts', { value: seen });
+      new MutationObserver(() => {
+        const text = document.querySelector('.log .msg.draft .text')?.textContent;
+        if (text && seen.at(-1) !== text) seen.push(text);
+      }).observe(document.querySelector('.log')!, { subtree: true, childList: true, characterData: true });
+    });
+    await visitorUi.input.fill('Thanks! Can I still return it?');
+    await visitorUi.input.press('Enter');
+    await expect.poll(() => ui.messages.count(), { timeout: 45_000 }).toBe(5);
+    const drafts = await page.evaluate(() => (window as unknown as { __drafts: string[] }).__drafts);
+    expect(drafts.length).toBeGreaterThan(1);
+    const streamedReply = (await ui.botReplies.last().locator('.text').textContent())!;
+    expect(streamedReply).toContain(drafts.at(-1)!.trim());
+    expect(await page.locator('.log .msg.draft').count()).toBe(0);
 
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it("shows the server's reason when an account is locked after wrong passwords", async () => {
+    const locked = { email: 'locked@shop.example', name: 'Lin', password: 'another long password' };
+    await createUser(running.db.models, { ...locked, role: 'agent' });
+    const page = await newPage();
+    const ui = consolePage(page);
+    await page.goto(`${running.url}/console/login`);
+    await ui.email.fill(locked.email);
+    let message = '';
+    for (let attempt = 0; attempt < 8 && !message.includes('locked'); attempt++) {
+      await ui.password.fill(`wrong ${attempt}`);
+      await ui.signIn.click();
+      await expect.poll(() => ui.loginError.textContent()).not.toBe('');
+      message = (await ui.loginError.textContent())!;
+      if (!message.includes('locked')) expect(message).toBe('Wrong email or password.');
+    }
+    expect(message).toMatch(
+      /^This account is locked after too many wrong passwords; try again in \d+ minute/,
+    );
+    // Locked even with the right password, and still nothing typed is lost.
+    await ui.password.fill(locked.password);
+    await ui.signIn.click();
+    await expect.poll(() => ui.loginError.textContent()).toMatch(/locked/);
+    expect(await ui.email.inputValue()).toBe(locked.email);
+    expect(await ui.password.inputValue()).toBe(locked.password);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'login-locked.png') });
+  }, 60_000);
 
   it('rates the review queue with the keyboard and lists the shortcuts on "?"', async () => {
     await visitorChat('Can I change my delivery address?');
