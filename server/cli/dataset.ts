@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { Types } from 'mongoose';
+import { recordAudit } from '../audit.js';
 import { buildDataset } from '../datasets/build.js';
 import { presentDataset } from '../datasets/present.js';
 import type { Models } from '../db/models/index.js';
@@ -99,6 +100,12 @@ export function registerDataset(program: Command): void {
           (p) => say(`dataset: ${p.conversations} conversations, ${p.examples} examples`),
         );
         const presented = presentDataset(built, await sourceNames(db.models));
+        await recordAudit(db.models, {
+          action: 'dataset.build',
+          actor: { kind: 'cli' },
+          target: { type: 'dataset', id: presented.id },
+          details: { sources: presented.sources, status: presented.status },
+        });
         if (flags.json) printJson(presented);
         else {
           const s = built.stats;

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { recordAudit } from '../audit.js';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
 import { loadMapping, SHIPPED_MAPPINGS } from '../ingest/mappings/index.js';
@@ -48,6 +49,12 @@ export function registerSource(program: Command): void {
             kind: 'mongodb',
             mapping,
             ...spec,
+          });
+          await recordAudit(database.models, {
+            action: 'source.add',
+            actor: { kind: 'cli' },
+            target: { type: 'source', id: added._id.toHexString() },
+            details: { name: added.name, kind: added.kind },
           });
           printJson(presentSource(added));
         } finally {

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { recordAudit } from '../audit.js';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
 import { UnreachableTargetError } from '../privacy/dp/calibrate.js';
@@ -112,6 +113,14 @@ export function registerTrain(program: Command): void {
       let stepping = false;
       const hooks = {
         signal: controller.signal,
+        onWorker: (_worker: unknown, jobId: string) => {
+          void recordAudit(db.models, {
+            action: flags.resume !== undefined ? 'training.resume' : 'training.start',
+            actor: { kind: 'cli' },
+            target: { type: 'training_job', id: jobId },
+            details: { mode: flags.full ? 'full' : 'lora', dp: Boolean(flags.dp) },
+          }).catch(() => undefined);
+        },
         onStep: progress
           ? (p: Parameters<typeof progress.update>[0]) => {
               stepping = true;
@@ -163,6 +172,12 @@ export function registerTrain(program: Command): void {
           throw error;
         });
         progress?.stop();
+        if (result.status === 'cancelled')
+          await recordAudit(db.models, {
+            action: 'training.cancel',
+            actor: { kind: 'cli' },
+            target: { type: 'training_job', id: result.jobId },
+          });
         if (flags.json) printJson(result);
         else
           process.stdout.write(

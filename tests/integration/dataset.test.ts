@@ -175,6 +175,12 @@ describe('dataset snapshots', () => {
     expect(built.code).toBe(0);
     const dataset = JSON.parse(built.stdout);
     expect(dataset).toMatchObject({ status: 'ready', sources: ['shop'], stats: { conversations: 29 } });
+    expect(
+      await models.AuditEvent.findOne({ action: 'dataset.build', 'target.id': dataset.id }).lean(),
+    ).toMatchObject({
+      actor: { kind: 'cli' },
+      details: { sources: ['shop'], status: 'ready' },
+    });
     const listed = JSON.parse((await runCli(['dataset', 'list'], env)).stdout);
     expect(listed.map((d: { id: string }) => d.id)).toContain(dataset.id);
     const shown = JSON.parse((await runCli(['dataset', 'show', dataset.id], env)).stdout);

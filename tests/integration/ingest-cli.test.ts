@@ -75,6 +75,10 @@ describe('parley source and parley ingest', () => {
       shape: 'message-per-document',
     });
     expect(added.stdout + added.stderr).not.toContain(company.uri);
+    expect(await parley.db.models.AuditEvent.findOne({ action: 'source.add' }).lean()).toMatchObject({
+      actor: { kind: 'cli' },
+      details: { name: 'shop', kind: 'mongodb' },
+    });
 
     const listed = await runCli(['source', 'list'], env);
     expect(JSON.parse(listed.stdout).map((s: { name: string }) => s.name)).toContain('shop');

@@ -438,6 +438,9 @@ describe('LoRA fine-tuning jobs', () => {
       );
       expect(run.stderr).toMatch(/train: resuming from step \d+/);
       expect(run.stderr).toMatch(/train: step 20\/20 /);
+      expect(
+        (await models.AuditEvent.find({ 'target.id': cancelled.jobId }).lean()).map((e) => [e.action, e.actor?.kind]),
+      ).toEqual([['training.resume', 'cli']]);
       const resumed = (await models.TrainingJob.findById(cancelled.jobId).lean())!;
       expect(resumed.status).toBe('succeeded');
       expect(await adapterTensors(path.join(resumed.jobDir!, 'adapter'))).toEqual(uninterruptedTensors);
