@@ -268,6 +268,30 @@ describe('the agent console in Chromium', () => {
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'hidden' });
 
+    // Search and the mode filter narrow the list.
+    await page
+      .getByRole('navigation', { name: 'Console' })
+      .getByRole('link', { name: /^Inbox/ })
+      .click();
+    const list = consolePage(page);
+    await expect.poll(() => list.rows.count()).toBe(2);
+    await page.getByRole('searchbox', { name: 'Search conversations' }).fill('DELIVERY address');
+    await expect.poll(() => list.rows.count()).toBe(1);
+    const delivery = await running.db.models.Conversation.findOne({
+      'messages.text': 'Can I change my delivery address?',
+    }).lean();
+    expect(await list.rows.first().getAttribute('data-id')).toBe(String(delivery!._id));
+    await page.getByRole('searchbox', { name: 'Search conversations' }).fill('no conversation says this');
+    await expect
+      .poll(() => page.locator('.state-empty').first().textContent())
+      .toBe('No conversations match “no conversation says this”.');
+    await page.getByRole('searchbox', { name: 'Search conversations' }).fill('');
+    await expect.poll(() => list.rows.count()).toBe(2);
+    await page.getByRole('button', { name: 'Closed', exact: true }).click();
+    await expect.poll(() => list.rows.count()).toBe(0);
+    await page.getByRole('button', { name: 'All', exact: true }).click();
+    await expect.poll(() => list.rows.count()).toBe(2);
+
     // A phone: one column, the list first, then the conversation alone.
     await page.setViewportSize({ width: 390, height: 844 });
     await page
