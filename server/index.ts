@@ -13,6 +13,7 @@ import { pingMongo } from './db/connection.js';
 import { type Database, openDatabase } from './db/open.js';
 import { type DemoPage, startDemoPage } from './demo-page.js';
 import type { Env } from './env.js';
+import { AdminJobs } from './jobs/admin-jobs.js';
 import { listen } from './listen.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ensureStarterModel } from './ml/starter.js';
@@ -71,7 +72,9 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
 
     // No default passwords: the first admin comes from the CLI (or the demo seed outside production).
     if (!(await db.models.User.exists({ role: 'admin', disabledAt: null })))
-      logger.warn('no admin account yet: create one with `npx parley user add --email you@example.com --role admin`');
+      logger.warn(
+        'no admin account yet: create one with `npx parley user add --email you@example.com --role admin`',
+      );
 
     // A fresh Parley gets the shipped starter model as its base and its first version (v1). Without
     // it Parley still starts (and says on /healthz that there is no model to serve).
@@ -100,6 +103,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
     // Known once the server listens (PORT may be 0); embed snippets need it.
     let publicAddress = '';
     const sessions = staffSessions(db.models, sessionSecret);
+    const jobs = new AdminJobs({ models: db.models, connection: db.connection, env, logger });
     const api = apiRoutes({
       models: db.models,
       sessions,
@@ -109,6 +113,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       env,
       publicUrl: () => env.PARLEY_PUBLIC_URL ?? publicAddress,
       refreshServing: () => engine.refresh(),
+      jobs,
     });
     const app = createApp({
       api: api.router,
@@ -127,6 +132,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
     const { io, widget, agent } = createRealtime(http, {
       models: db.models,
       sessions,
+      adminJobs: jobs.events,
       chat: engine,
       secret: sessionSecret,
       ...conversations,
@@ -184,6 +190,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
           http.closeAllConnections();
           await httpClosed;
           await demo?.close();
+          await jobs.close();
           await engine.close();
           await db.close();
           logger.info('stopped');

@@ -14,7 +14,7 @@ import type {
 import type { ConversationMode } from '../realtime/widget/protocol.js';
 import { type LiveConversation, type LiveMessage, WIDGET_CHANNEL } from './live.js';
 
-export type ConsoleModels = Pick<Models, 'Conversation' | 'Site'>;
+export type ConsoleModels = Pick<Models, 'Conversation' | 'Site' | 'VisitorContact'>;
 
 interface StoredRating {
   value: 'up' | 'down' | 'corrected';
@@ -136,11 +136,30 @@ export async function loadLiveConversation(models: ConsoleModels, id: string): P
   return conversation as unknown as StoredConversation;
 }
 
+async function contactOf(
+  models: ConsoleModels,
+  conversation: StoredConversation,
+): Promise<ConversationDetail['contact']> {
+  const contacts = await models.VisitorContact.find({
+    $or: [
+      { conversationId: conversation._id },
+      { siteId: conversation.siteId, visitorId: conversation.customerId },
+    ],
+  })
+    .sort({ createdAt: -1 })
+    .lean();
+  if (contacts.length === 0) return null;
+  const identified = contacts.find((c) => c.kind === 'identify');
+  const left = contacts.find((c) => c.kind === 'leave-email' && c.conversationId?.equals(conversation._id));
+  return { name: identified?.name ?? null, email: identified?.email ?? null, leftEmail: left?.email ?? null };
+}
+
 export async function conversationDetail(models: ConsoleModels, id: string): Promise<ConversationDetail> {
   const conversation = await loadLiveConversation(models, id);
   return {
     ...(await summarizeOne(models, conversation)),
     messages: conversation.messages.map(presentConsoleMessage),
+    contact: await contactOf(models, conversation),
   };
 }
 

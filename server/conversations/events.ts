@@ -17,6 +17,8 @@ export interface ConversationEventMap {
   ];
   /** A piece of a bot reply being streamed. */
   replyToken: [{ conversationId: ObjectId; replyId: string; delta: string }];
+  /** A streamed bot reply ended; stored is false when nothing was kept. */
+  replyEnd: [{ conversationId: ObjectId; replyId: string; stored: boolean }];
   /** An agent rated a bot reply. */
   rated: [{ conversationId: string }];
 }

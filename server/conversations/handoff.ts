@@ -36,6 +36,10 @@ export const takeOver = (deps: HandoffDeps, conversation: ConversationRef) =>
 export const handBack = (deps: HandoffDeps, conversation: ConversationRef) =>
   changeMode(deps, conversation, 'bot', null);
 
+/** The conversation is over: nobody answers it any more, and it can become training data. */
+export const closeConversation = (deps: HandoffDeps, conversation: ConversationRef) =>
+  changeMode(deps, conversation, 'closed', null);
+
 /** Stores an agent's reply and tells the visitor. */
 export async function sendAgentMessage(
   deps: HandoffDeps,

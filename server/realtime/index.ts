@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { StaffSessions } from '../auth/session.js';
+import type { AdminJobEvents } from '../jobs/admin-jobs.js';
 import type { Logger } from '../logger.js';
 import { type AgentNamespaceHandle, attachAgentNamespace } from './agent/namespace.js';
 import {
@@ -25,7 +26,7 @@ export interface Realtime {
  */
 export function createRealtime(
   httpServer: HttpServer,
-  deps: WidgetNamespaceDeps & { logger: Logger; sessions: StaffSessions },
+  deps: WidgetNamespaceDeps & { logger: Logger; sessions: StaffSessions; adminJobs: AdminJobEvents },
 ): Realtime {
   const io = new Server(httpServer, {
     serveClient: false,

@@ -18,7 +18,9 @@ import {
 import type { ConversationEventMap, ConversationEvents } from '../../conversations/events.js';
 import type { AgentPresence } from '../../conversations/presence.js';
 import { HttpError } from '../../errors.js';
+import type { AdminJobEventMap, AdminJobEvents } from '../../jobs/admin-jobs.js';
 import type { Logger } from '../../logger.js';
+import { type JobEvent, type ProgressEvent, trainingJobEvents } from '../../train/job.js';
 import {
   AGENT_NAMESPACE,
   type AgentClientToServer,
@@ -28,6 +30,8 @@ import {
 
 export interface AgentNamespaceDeps {
   models: ConsoleModels;
+  /** Long work admins start from the console; its progress goes to admins' sockets. */
+  adminJobs: AdminJobEvents;
   sessions: StaffSessions;
   events: ConversationEvents;
   presence: AgentPresence;
@@ -49,6 +53,7 @@ export const AGENT_EVENT_ACCESS = { 'conversation:watch': 'staff' } as const sat
 >;
 
 const AGENTS_ROOM = 'agents';
+const ADMINS_ROOM = 'admins';
 const watchRoom = (conversationId: string) => `watch:${conversationId}`;
 
 type RequestWithUser = IncomingMessage & { user?: StaffUser; _query?: Record<string, string> };
@@ -105,6 +110,7 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
   namespace.on('connection', (socket: AgentSocket) => {
     const { user } = socket.data;
     void socket.join(AGENTS_ROOM);
+    if (user.role === 'admin') void socket.join(ADMINS_ROOM);
     deps.presence.connected(user.id);
     broadcastPresence();
     socket.on('disconnect', () => {
@@ -165,10 +171,61 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
     const id = conversationId.toHexString();
     namespace.to(watchRoom(id)).emit('reply:token', { conversationId: id, replyId, delta });
   };
+  const onReplyEnd = ({ conversationId, replyId, stored }: ConversationEventMap['replyEnd'][0]) => {
+    const id = conversationId.toHexString();
+    namespace.to(watchRoom(id)).emit('reply:end', { conversationId: id, replyId, stored });
+  };
   deps.events.on('message', onMessage);
   deps.events.on('mode', onMode);
   deps.events.on('rated', onRated);
   deps.events.on('replyToken', onToken);
+  deps.events.on('replyEnd', onReplyEnd);
+
+  const admins = () => namespace.to(ADMINS_ROOM);
+  const onIngestProgress = ({ source, progress }: AdminJobEventMap['ingest:progress'][0]) =>
+    admins().emit('ingest:progress', { source, ...progress });
+  const onIngestDone = ({ source, summary, error }: AdminJobEventMap['ingest:done'][0]) =>
+    admins().emit('ingest:done', {
+      source,
+      summary: summary && {
+        runId: summary.runId,
+        status: summary.status,
+        read: summary.read,
+        conversations: summary.conversations,
+        messages: summary.messages,
+        quarantined: summary.quarantined,
+        durationMs: summary.durationMs,
+        pii: {
+          entities: summary.pii.entities as Record<string, number>,
+          operators: summary.pii.operators as Record<string, number>,
+        },
+      },
+      error,
+    });
+  const onDatasetDone = (event: AdminJobEventMap['dataset:done'][0]) => admins().emit('dataset:done', event);
+  const onTrainingDone = ({ jobId, result, error }: AdminJobEventMap['training:done'][0]) =>
+    admins().emit('training:done', {
+      jobId: result?.jobId ?? jobId,
+      status: result?.status ?? 'failed',
+      version: result?.version ?? null,
+      error,
+    });
+  const onTrainingProgress = (jobId: string, progress: ProgressEvent) =>
+    admins().emit('training:progress', { jobId, ...progress });
+  const onTrainingEvent = (jobId: string, event: JobEvent) =>
+    admins().emit('training:event', {
+      jobId,
+      level: event.level,
+      message: event.message,
+      time: event.time.toISOString(),
+    });
+  deps.adminJobs.on('ingest:progress', onIngestProgress);
+  deps.adminJobs.on('ingest:done', onIngestDone);
+  deps.adminJobs.on('dataset:done', onDatasetDone);
+  deps.adminJobs.on('training:done', onTrainingDone);
+  trainingJobEvents.on('progress', onTrainingProgress);
+  trainingJobEvents.on('event', onTrainingEvent);
+
   return {
     namespace,
     detach() {
@@ -176,6 +233,13 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
       deps.events.off('mode', onMode);
       deps.events.off('rated', onRated);
       deps.events.off('replyToken', onToken);
+      deps.events.off('replyEnd', onReplyEnd);
+      deps.adminJobs.off('ingest:progress', onIngestProgress);
+      deps.adminJobs.off('ingest:done', onIngestDone);
+      deps.adminJobs.off('dataset:done', onDatasetDone);
+      deps.adminJobs.off('training:done', onTrainingDone);
+      trainingJobEvents.off('progress', onTrainingProgress);
+      trainingJobEvents.off('event', onTrainingEvent);
     },
   };
 }

@@ -83,13 +83,18 @@ export interface ConversationSummary {
 
 export interface ConversationDetail extends ConversationSummary {
   messages: ConsoleMessage[];
+  /**
+   * What the visitor told us about themselves (Parley.identify) and an email they left to be
+   * answered at; personal data, shown to staff only and never trained on.
+   */
+  contact: { name: string | null; email: string | null; leftEmail: string | null } | null;
 }
 
 /**
  * GET /api/conversations?mode=waiting|bot|human|closed&q=text&limit=50 -> { conversations }:
  * waiting first, then human, bot, closed; newest first within each.
  * GET /api/conversations/:id -> ConversationDetail
- * POST /api/conversations/:id/take-over, /hand-back -> ConversationDetail
+ * POST /api/conversations/:id/take-over, /hand-back, /close -> ConversationDetail
  * POST /api/conversations/:id/messages { text, clientMessageId } -> { message: ConsoleMessage }
  * PUT /api/conversations/:id/messages/:messageId/rating RateRequest -> { message: ConsoleMessage }
  * GET /api/review-queue?order=newest|confidence&limit=50 -> { items: ReviewItem[] }
@@ -108,6 +113,103 @@ export interface ReviewItem {
   context: ConsoleMessage[];
 }
 
+/** Progress of an ingestion an admin started (POST /api/sources/:name/ingest). */
+export interface IngestProgressEvent {
+  source: string;
+  read: number;
+  written: number;
+  quarantined: number;
+  /** Documents expected; null when the source cannot say. */
+  total: number | null;
+  /** Documents per second. */
+  rate: number;
+  etaSeconds: number | null;
+  elapsedMs: number;
+}
+
+export interface IngestDoneEvent {
+  source: string;
+  /** `parley ingest --json`'s summary; null when the run failed. */
+  summary: {
+    runId: string;
+    status: 'succeeded' | 'cancelled';
+    read: number;
+    conversations: number;
+    messages: number;
+    quarantined: number;
+    durationMs: number;
+    pii: { entities: Record<string, number>; operators: Record<string, number> };
+  } | null;
+  error: string | null;
+}
+
+export interface DatasetDoneEvent {
+  datasetId: string | null;
+  name: string | null;
+  status: string;
+  error: string | null;
+}
+
+/** One training step of a job (POST /api/training-jobs). */
+export interface TrainingProgressEvent {
+  jobId: string;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  validationLoss: number | null;
+  learningRate: number;
+  tokensPerSecond: number;
+  etaSeconds: number;
+  /** ε spent so far; null without DP. */
+  epsilon: number | null;
+}
+
+export interface TrainingLogEvent {
+  jobId: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  time: string;
+}
+
+export interface TrainingDoneEvent {
+  jobId: string | null;
+  status: 'succeeded' | 'cancelled' | 'failed';
+  /** The registered version (a candidate: compare and promote it). */
+  version: string | null;
+  error: string | null;
+}
+
+/**
+ * Admin REST endpoints that start work (answer 202 at once; the events below follow):
+ * POST /api/sources/:name/ingest -> { source }
+ * POST /api/datasets { sources: string[], since?: ISO date, until?: ISO date, validationPercent?: 0-50 } -> { started: true }
+ * POST /api/training-jobs TrainingRequest -> { jobId }
+ * GET /api/training-jobs/:id -> the job, with `metrics` (per step: step, loss, validationLoss, ...) and `events`
+ */
+export interface TrainingRequest {
+  datasetId: string;
+  mode?: 'lora' | 'full';
+  /** Defaults: the same as `parley train`. */
+  epochs?: number;
+  learningRate?: number;
+  batchSize?: number;
+  loraRank?: number;
+  seed?: number;
+  dp?: { targetEpsilon: number; delta?: number; unit?: 'example' | 'customer'; maxGradNorm?: number } | null;
+}
+
+export const TRAINING_DEFAULTS = {
+  mode: 'lora',
+  epochs: 3,
+  learningRate: 2e-4,
+  batchSize: 8,
+  loraRank: 8,
+  seed: 1,
+  maxGradNorm: 1,
+  delta: 1e-5,
+} as const;
+
 /** Server -> console events on `/agent` (after sign-in; the session cookie authenticates). */
 export interface AgentServerToClient {
   /** A conversation changed (new message, mode): refresh its row. */
@@ -116,8 +218,17 @@ export interface AgentServerToClient {
   message: (event: { conversationId: string; message: ConsoleMessage }) => void;
   /** The bot is streaming a reply in a watched conversation. */
   'reply:token': (event: { conversationId: string; replyId: string; delta: string }) => void;
+  /** The streamed reply ended; `stored` is false when nothing was kept (stopped by a take-over, or failed). */
+  'reply:end': (event: { conversationId: string; replyId: string; stored: boolean }) => void;
   /** Agents online changed. */
   presence: (event: { agentsOnline: number }) => void;
+  /** Admins only: long work started from the console. */
+  'ingest:progress': (event: IngestProgressEvent) => void;
+  'ingest:done': (event: IngestDoneEvent) => void;
+  'dataset:done': (event: DatasetDoneEvent) => void;
+  'training:progress': (event: TrainingProgressEvent) => void;
+  'training:event': (event: TrainingLogEvent) => void;
+  'training:done': (event: TrainingDoneEvent) => void;
 }
 
 export type AgentAck<T extends object = object> =

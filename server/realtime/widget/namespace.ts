@@ -128,6 +128,9 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
       if (event === 'reply:token') {
         const { replyId, delta } = payload[0] as { replyId: string; delta: string };
         deps.events.emit('replyToken', { conversationId, replyId, delta });
+      } else if (event === 'reply:end') {
+        const { replyId, message } = payload[0] as { replyId: string; message: unknown };
+        deps.events.emit('replyEnd', { conversationId, replyId, stored: message !== null });
       }
     },
   });
@@ -182,21 +185,41 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
     }
   });
 
-  namespace.on('connection', async (socket: WidgetSocket) => {
-    const { site, conversationId } = socket.data;
-    await socket.join(conversationRoom(conversationId));
-    registerHandlers(socket);
-    const conversation = await loadConversation(models, conversationId);
+  async function sendSession(socket: WidgetSocket): Promise<void> {
+    const conversation = await loadConversation(models, socket.data.conversationId);
     if (!conversation || socket.disconnected) return;
+    const { mode, reason, agentsOnline } = handoffState(conversation);
     socket.emit('session', {
       token: socket.data.token,
-      conversationId: conversationId.toHexString(),
-      ...(({ mode, reason, agentsOnline }) => ({ mode, handoffReason: reason, agentsOnline }))(
-        handoffState(conversation),
-      ),
+      conversationId: conversation._id.toHexString(),
+      mode,
+      handoffReason: reason,
+      agentsOnline,
       messages: conversation.messages.map(presentWidgetMessage),
-      site: widgetSiteConfig(site, socket.data.locales, deps.limits.maxMessageChars),
+      site: widgetSiteConfig(socket.data.site, socket.data.locales, deps.limits.maxMessageChars),
     });
+  }
+
+  /** The visitor writes again after their conversation was closed: a new one starts. */
+  async function moveToNewConversation(socket: WidgetSocket): Promise<LiveConversation> {
+    const { site, visitorId, locales } = socket.data;
+    const conversation = await openConversation(models, {
+      siteId: site._id,
+      sourceId: sourceIdFor(widgetSourceName(site.name)),
+      visitorId,
+      locale: locales[0] ?? site.defaultLocale,
+    });
+    await socket.leave(conversationRoom(socket.data.conversationId));
+    socket.data.conversationId = conversation._id;
+    await socket.join(conversationRoom(conversation._id));
+    await sendSession(socket);
+    return conversation;
+  }
+
+  namespace.on('connection', async (socket: WidgetSocket) => {
+    await socket.join(conversationRoom(socket.data.conversationId));
+    registerHandlers(socket);
+    await sendSession(socket);
   });
 
   function handle<E extends keyof WidgetClientToServer, S extends z.ZodType>(
@@ -220,8 +243,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
   }
 
   function registerHandlers(socket: WidgetSocket): void {
-    const { site, conversationId } = socket.data;
-    const room = conversationRoom(conversationId);
+    const { site } = socket.data;
 
     socket.onAny((event: string, ...args: unknown[]) => {
       if (KNOWN_EVENTS.has(event)) return;
@@ -237,12 +259,10 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
           'message_too_long',
           `Messages can be at most ${deps.limits.maxMessageChars} characters long.`,
         );
-      const conversation = await loadConversation(models, conversationId);
+      let conversation = await loadConversation(models, socket.data.conversationId);
       if (!conversation || conversation.status === 'closed')
-        return failed(
-          'conversation_closed',
-          'This conversation was closed; reload the page to start a new one.',
-        );
+        conversation = await moveToNewConversation(socket);
+      const conversationId = conversation._id;
       const _id = visitorMessageId(conversationId, clientMessageId);
       const already = conversation.messages.find((m) => m._id.equals(_id));
       if (already) return { ok: true, message: presentWidgetMessage(already), duplicate: true };
@@ -270,7 +290,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
       const presented = presentWidgetMessage(appended.message);
       if (appended.duplicate) return { ok: true, message: presented, duplicate: true };
 
-      socket.to(room).emit('message', presented);
+      socket.to(conversationRoom(conversationId)).emit('message', presented);
       deps.events.emit('message', { conversationId, siteId: site._id, message });
       if (conversation.status === 'bot') {
         if (asksForHuman(trimmed)) await requestHuman(deps, conversation, 'requested');
@@ -280,7 +300,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
     });
 
     handle(socket, 'handoff:request', handoffRequestSchema, async () => {
-      const conversation = await loadConversation(models, conversationId);
+      const conversation = await loadConversation(models, socket.data.conversationId);
       if (!conversation)
         return failed('conversation_closed', 'This conversation no longer exists; reload the page.');
       if (conversation.status === 'bot') {
@@ -297,7 +317,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
       await models.VisitorContact.create({
         siteId: site._id,
         visitorId: socket.data.visitorId,
-        conversationId,
+        conversationId: socket.data.conversationId,
         kind: 'leave-email',
         email,
       });
@@ -315,7 +335,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
           $setOnInsert: {
             siteId: site._id,
             visitorId: socket.data.visitorId,
-            conversationId,
+            conversationId: socket.data.conversationId,
             kind: 'identify',
           },
         },

@@ -13,7 +13,7 @@ import {
   reviewQueue,
 } from '../../conversations/console.js';
 import type { ConversationEvents } from '../../conversations/events.js';
-import { handBack, sendAgentMessage, takeOver } from '../../conversations/handoff.js';
+import { closeConversation, handBack, sendAgentMessage, takeOver } from '../../conversations/handoff.js';
 import { deterministicId } from '../../db/ids.js';
 import { CONVERSATION_STATUSES } from '../../db/models/conversation.js';
 import type { Models } from '../../db/models/index.js';
@@ -22,7 +22,7 @@ import { RATING_REASONS } from '../../realtime/agent/protocol.js';
 import { parseInput } from './parse.js';
 
 export interface ConversationRouteDeps {
-  models: Pick<Models, 'Conversation' | 'Site' | 'AuditEvent'>;
+  models: Pick<Models, 'Conversation' | 'Site' | 'AuditEvent' | 'VisitorContact'>;
   events: ConversationEvents;
   maxMessageChars: number;
 }
@@ -55,9 +55,9 @@ export function conversationEndpoints(deps: ConversationRouteDeps): Endpoint[] {
       .regex(/^[\w-]{8,64}$/, { error: 'expected 8-64 letters, digits, "-" or "_"' }),
   });
 
-  const changeMode = (action: 'take_over' | 'hand_back'): Endpoint => ({
+  const changeMode = (action: 'take_over' | 'hand_back' | 'close'): Endpoint => ({
     method: 'post',
-    path: `/conversations/:id/${action === 'take_over' ? 'take-over' : 'hand-back'}`,
+    path: `/conversations/:id/${action.replace('_', '-')}`,
     access: 'staff',
     async handler(req, res) {
       const conversation = await loadLiveConversation(models, idParam(req, 'id'));
@@ -65,7 +65,8 @@ export function conversationEndpoints(deps: ConversationRouteDeps): Endpoint[] {
         throw conflict('This conversation is closed.', 'conversation_closed');
       const target = { _id: conversation._id, siteId: conversation.siteId };
       if (action === 'take_over') await takeOver(deps, target);
-      else await handBack(deps, target);
+      else if (action === 'hand_back') await handBack(deps, target);
+      else await closeConversation(deps, target);
       await recordAudit(models, {
         action: `conversation.${action}`,
         actor: req.user!,
@@ -95,6 +96,7 @@ export function conversationEndpoints(deps: ConversationRouteDeps): Endpoint[] {
     },
     changeMode('take_over'),
     changeMode('hand_back'),
+    changeMode('close'),
     {
       method: 'post',
       path: '/conversations/:id/messages',

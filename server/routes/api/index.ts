@@ -9,10 +9,12 @@ import type { StaffSessions } from '../../auth/session.js';
 import type { ConversationEvents } from '../../conversations/events.js';
 import type { Models } from '../../db/models/index.js';
 import type { Env } from '../../env.js';
+import type { AdminJobs } from '../../jobs/admin-jobs.js';
 import { adminEndpoints } from './admin.js';
 import { authEndpoints } from './auth.js';
 import { conversationEndpoints } from './conversations.js';
 import { dataEndpoints } from './data.js';
+import { jobEndpoints } from './jobs.js';
 import { registryEndpoints } from './registry.js';
 import { siteEndpoints } from './sites.js';
 
@@ -27,6 +29,8 @@ export interface ApiDeps {
   publicUrl: () => string;
   /** Makes this process's chat engine pick up a promotion or rollback now. */
   refreshServing: () => Promise<unknown>;
+  /** Runs the long work admins start (ingestion, dataset builds, training). */
+  jobs: AdminJobs;
 }
 
 export const API_PREFIX = '/api';
@@ -50,6 +54,7 @@ export function apiRoutes(deps: ApiDeps): { router: Router; endpoints: readonly 
     }),
     ...siteEndpoints(deps),
     ...dataEndpoints(deps),
+    ...jobEndpoints(deps),
   ]);
   return { router, endpoints };
 }
