@@ -185,4 +185,57 @@ describe('the admin API', () => {
       409,
     );
   });
+
+  it('tests a source connection, adds a source with a shipped mapping, edits its mapping, and never reads a mapping from a path', async () => {
+    const unreachable = await admin.request('POST', '/sources/test', {
+      uri: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300',
+      database: 'company',
+      collection: 'logs',
+    });
+    expect(unreachable.status).toBe(400);
+    expect(unreachable.body).toMatchObject({ error: 'source_unreachable' });
+    expect(JSON.stringify(unreachable.body)).not.toContain('mongodb://');
+
+    const added = await admin.request('POST', '/sources', {
+      name: 'helpdesk',
+      uri: 'self',
+      database: 'company',
+      collection: 'logs',
+      mapping: 'helpdesk-messages',
+    });
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ source: { name: 'helpdesk', shape: 'message-per-document' } });
+    expect(JSON.stringify(added.body)).not.toContain('self');
+    expect(
+      (
+        await admin.request('POST', '/sources', {
+          name: 'helpdesk',
+          uri: 'self',
+          database: 'c',
+          collection: 'l',
+          mapping: 'conversations',
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (
+        await admin.request('POST', '/sources', {
+          name: 'sneaky',
+          uri: 'self',
+          database: 'c',
+          collection: 'l',
+          mapping: '../../package.json',
+        })
+      ).status,
+    ).toBe(400);
+
+    const changed = await admin.request('PATCH', '/sources/helpdesk', { mapping: 'conversations' });
+    expect(changed.body).toMatchObject({ source: { shape: 'conversation-per-document' } });
+    const invalid = await admin.request('PATCH', '/sources/helpdesk', { mapping: { shape: 'nonsense' } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body).toMatchObject({ error: 'invalid_mapping' });
+    expect((await admin.request('PATCH', '/sources/widget:shop', { mapping: 'conversations' })).status).toBe(
+      400,
+    );
+  });
 });

@@ -17,6 +17,7 @@ import { dataEndpoints } from './data.js';
 import { jobEndpoints } from './jobs.js';
 import { registryEndpoints } from './registry.js';
 import { siteEndpoints } from './sites.js';
+import { sourceEndpoints } from './sources.js';
 
 export interface ApiDeps {
   models: Models;
@@ -55,6 +56,7 @@ export function apiRoutes(deps: ApiDeps): { router: Router; endpoints: readonly 
     ...siteEndpoints(deps),
     ...dataEndpoints(deps),
     ...jobEndpoints(deps),
+    ...sourceEndpoints(deps),
   ]);
   return { router, endpoints };
 }
