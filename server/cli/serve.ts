@@ -8,6 +8,7 @@ function banner(running: RunningParley): string[] {
   const lines = [
     '',
     `  Parley is running at ${running.url}`,
+    `  Console:  ${running.url}/console`,
     `  Health:   ${running.url}/healthz`,
     ...(running.demoUrl ? [`  Demo site with the chat widget: ${running.demoUrl}`] : []),
     `  Database: ${running.db.mode === 'external' ? running.db.uri : `embedded (${running.db.embedded?.snapshotFile})`}`,
