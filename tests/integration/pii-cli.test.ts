@@ -6,19 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, cliEnv, runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
 
-function runWithInput(args: string[], vars: Record<string, string>, input: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(vars) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
 const lines = (stdout: string) =>
   stdout
     .trim()
@@ -38,7 +25,7 @@ describe('parley pii detect', () => {
       { id: 'b', text: 'My card is 4111 1111 1111 1111 and my email is jose@example.com' },
       { id: 'c', text: 'Nothing personal at 10:30 am for $4.50.' },
     ];
-    const { code, stdout } = await runWithInput(
+    const { code, stdout } = await runCli(
       ['pii', 'detect'],
       { PARLEY_DATA_DIR: data.dir },
       inputs.map((i) => JSON.stringify(i)).join('\n'),
@@ -87,7 +74,7 @@ describe('parley pii detect', () => {
   });
 
   it('reports bad lines by number on stderr, goes on, and exits non-zero', async () => {
-    const { code, stdout, stderr } = await runWithInput(
+    const { code, stdout, stderr } = await runCli(
       ['pii', 'detect'],
       { PARLEY_DATA_DIR: data.dir },
       ['{"id":"1","text":"I am Angela."}', 'not json', '{"id":3}', '{"id":"4","text":"Thanks, Ben!"}'].join(

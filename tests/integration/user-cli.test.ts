@@ -1,20 +1,6 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cliEnv, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
-
-function runWithStdin(args: string[], vars: Record<string, string>, stdin: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(vars) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
 describe('parley user', () => {
   let dataDir: { dir: string; cleanup: () => Promise<void> };
@@ -37,7 +23,7 @@ describe('parley user', () => {
   });
 
   it('takes a password from stdin and prints none', async () => {
-    const { code, stderr } = await runWithStdin(
+    const { code, stderr } = await runCli(
       [
         'user',
         'add',
@@ -77,7 +63,7 @@ describe('parley user', () => {
   });
 
   it('refuses a short password from stdin', async () => {
-    const { code, stderr } = await runWithStdin(
+    const { code, stderr } = await runCli(
       ['user', 'add', '--email', 'y@shop.example', '--role', 'agent', '--password-stdin'],
       env,
       'short',

@@ -14,7 +14,8 @@ export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...vars };
 }
 
-export function runCli(args: string[], vars: Record<string, string>): Promise<CliResult> {
+/** Runs `parley ARGS`; `stdin`, when given, is written to its standard input and closed. */
+export function runCli(args: string[], vars: Record<string, string>, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(vars) });
     let stdout = '';
@@ -23,6 +24,7 @@ export function runCli(args: string[], vars: Record<string, string>): Promise<Cl
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (stdin !== undefined) child.stdin.end(stdin);
   });
 }
 

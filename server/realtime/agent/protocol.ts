@@ -1,7 +1,7 @@
 /**
  * The console's API, shared by the server and the console app (client/console): REST payloads
- * under /api and the Socket.IO namespace `/agent` for live inbox updates. Types and constants only:
- * nothing here may import server code, so the console bundle can include it.
+ * under /api and the Socket.IO namespace `/agent` for live inbox updates. Types and constants only;
+ * server modules are imported for their types alone (erased from the console bundle).
  *
  * Auth: POST /api/auth/login sets an httpOnly session cookie. Every POST, PUT, PATCH and DELETE
  * under /api (login included) carries the CSRF token in the `X-CSRF-Token` header: GET
@@ -9,6 +9,8 @@
  * `{ ok: false, error, message }` with 400 (bad input), 401 (not signed in), 403 (wrong role or
  * bad CSRF token), 404, 409 or 429 (too many attempts).
  */
+import type { IngestProgress } from '../../ingest/progress.js';
+import type { ProgressEvent } from '../../train/work-order.js';
 import type { ConversationMode, HandoffReason, WidgetRole } from '../widget/protocol.js';
 
 export const AGENT_NAMESPACE = '/agent';
@@ -114,18 +116,7 @@ export interface ReviewItem {
 }
 
 /** Progress of an ingestion an admin started (POST /api/sources/:name/ingest). */
-export interface IngestProgressEvent {
-  source: string;
-  read: number;
-  written: number;
-  quarantined: number;
-  /** Documents expected; null when the source cannot say. */
-  total: number | null;
-  /** Documents per second. */
-  rate: number;
-  etaSeconds: number | null;
-  elapsedMs: number;
-}
+export type IngestProgressEvent = IngestProgress & { source: string };
 
 export interface IngestDoneEvent {
   source: string;
@@ -150,20 +141,8 @@ export interface DatasetDoneEvent {
   error: string | null;
 }
 
-/** One training step of a job (POST /api/training-jobs). */
-export interface TrainingProgressEvent {
-  jobId: string;
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  loss: number;
-  validationLoss: number | null;
-  learningRate: number;
-  tokensPerSecond: number;
-  etaSeconds: number;
-  /** ε spent so far; null without DP. */
-  epsilon: number | null;
-}
+/** One training step of a job (POST /api/training-jobs); `epsilon` is null without DP. */
+export type TrainingProgressEvent = ProgressEvent & { jobId: string };
 
 export interface TrainingLogEvent {
   jobId: string;
