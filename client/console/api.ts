@@ -49,6 +49,8 @@ export interface ApiClient {
   sendMessage(id: string, text: string, clientMessageId: string): Promise<ConsoleMessage>;
   rate(conversationId: string, messageId: string, rating: RateRequest): Promise<ConsoleMessage>;
   reviewQueue(order: ReviewOrder, limit?: number): Promise<ReviewItem[]>;
+  /** Any other endpoint under /api (the admin pages build on it: admin-api.ts). */
+  request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T>;
 }
 
 export interface ApiClientOptions {
@@ -188,6 +190,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       );
       return result.items;
     },
+    request: (method, path, body) => request(method, path, body),
   };
 }
 

@@ -5,15 +5,33 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { SessionInfo, StaffUser } from '../../server/realtime/agent/protocol.js';
 import { type ApiClient, ApiError, createApiClient, errorMessage } from './api.js';
+import { AdminsOnly } from './components/admin.js';
 import { HelpDialog } from './components/help-dialog.js';
 import { Console, type ConsoleContext } from './context.js';
 import { updateWaiting } from './inbox-state.js';
 import { Live, type LiveState } from './live.js';
+import { AuditPage } from './pages/audit.js';
+import { DatasetsPage } from './pages/datasets.js';
 import { InboxPage } from './pages/inbox.js';
 import { LoginPage } from './pages/login.js';
+import { PrivacyPage } from './pages/privacy.js';
 import { ReviewPage } from './pages/review.js';
+import { SitesPage } from './pages/sites.js';
+import { SourcesPage } from './pages/sources.js';
+import { TrainingPage } from './pages/training.js';
+import { UsersPage } from './pages/users.js';
+import { VersionsPage } from './pages/versions.js';
 import { Link, navigate, useLocation } from './router.js';
-import { CONSOLE_BASE, loginPath, NAV_ITEMS, parseRoute, type Route, routeTitle } from './routes.js';
+import {
+  CONSOLE_BASE,
+  isAdminRoute,
+  loginPath,
+  NAV_ITEMS,
+  type NavItem,
+  parseRoute,
+  type Route,
+  routeTitle,
+} from './routes.js';
 import { shortcutFor } from './shortcuts.js';
 
 type Boot =
@@ -232,34 +250,50 @@ function SignedIn({
           ) : null}
         </header>
         <nav class="sidenav" aria-label="Console">
-          <ul>
-            {NAV_ITEMS.filter((item) => item.roles.includes(user.role)).map((item) => {
-              const current = item.matches(route);
-              return (
-                <li key={item.path}>
-                  <Link
-                    href={item.path}
-                    aria-current={current ? 'page' : undefined}
-                    class={current ? 'current' : ''}
-                  >
-                    <span>{item.label}</span>
-                    {item.label === 'Inbox' && waitingCount > 0 ? (
-                      <span class="count-badge">
-                        {waitingCount}
-                        <span class="visually-hidden"> waiting for a person</span>
-                      </span>
-                    ) : null}
-                  </Link>
-                </li>
-              );
-            })}
-          </ul>
+          <NavList
+            items={NAV_ITEMS.filter((item) => item.roles.includes('agent'))}
+            route={route}
+            role={user.role}
+            waitingCount={waitingCount}
+          />
+          {user.role === 'admin' ? (
+            <>
+              <h2 class="nav-heading" id="nav-admin">
+                Admin
+              </h2>
+              <NavList
+                items={NAV_ITEMS.filter((item) => !item.roles.includes('agent'))}
+                route={route}
+                role={user.role}
+                waitingCount={waitingCount}
+                labelledBy="nav-admin"
+              />
+            </>
+          ) : null}
         </nav>
         <main id="main" ref={mainRef} class={`page page-${route.page}`}>
           {route.page === 'inbox' ? (
             <InboxPage conversationId={route.conversationId} />
           ) : route.page === 'review' ? (
             <ReviewPage />
+          ) : isAdminRoute(route) && user.role !== 'admin' ? (
+            <AdminsOnly />
+          ) : route.page === 'versions' ? (
+            <VersionsPage versionId={route.versionId} />
+          ) : route.page === 'training' ? (
+            <TrainingPage jobId={route.jobId} />
+          ) : route.page === 'datasets' ? (
+            <DatasetsPage />
+          ) : route.page === 'sources' ? (
+            <SourcesPage source={route.source} />
+          ) : route.page === 'privacy' ? (
+            <PrivacyPage />
+          ) : route.page === 'sites' ? (
+            <SitesPage />
+          ) : route.page === 'users' ? (
+            <UsersPage />
+          ) : route.page === 'audit' ? (
+            <AuditPage />
           ) : (
             <NotFound path={route.page === 'not-found' ? route.path : ''} />
           )}
@@ -267,6 +301,48 @@ function SignedIn({
       </div>
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
     </Console.Provider>
+  );
+}
+
+/** One list of nav links: those for everyone, or the admin pages under their heading. */
+function NavList({
+  items,
+  route,
+  role,
+  waitingCount,
+  labelledBy,
+}: {
+  items: readonly NavItem[];
+  route: Route;
+  role: 'admin' | 'agent';
+  waitingCount: number;
+  labelledBy?: string;
+}) {
+  return (
+    <ul aria-labelledby={labelledBy}>
+      {items
+        .filter((item) => item.roles.includes(role))
+        .map((item) => {
+          const current = item.matches(route);
+          return (
+            <li key={item.path}>
+              <Link
+                href={item.path}
+                aria-current={current ? 'page' : undefined}
+                class={current ? 'current' : ''}
+              >
+                <span>{item.label}</span>
+                {item.label === 'Inbox' && waitingCount > 0 ? (
+                  <span class="count-badge">
+                    {waitingCount}
+                    <span class="visually-hidden"> waiting for a person</span>
+                  </span>
+                ) : null}
+              </Link>
+            </li>
+          );
+        })}
+    </ul>
   );
 }
 

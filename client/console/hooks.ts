@@ -1,7 +1,8 @@
 /** Hooks the console's pages share. */
 import type { RefObject } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ConsoleMessage, RateRequest } from '../../server/realtime/agent/protocol.js';
+import { type AdminApi, adminApi } from './admin-api.js';
 import { errorMessage } from './api.js';
 import { useConsole } from './context.js';
 import { type ShortcutAction, shortcutFor } from './shortcuts.js';
@@ -95,4 +96,42 @@ export function useOnReconnect(load: () => void): void {
   const latest = useRef(load);
   latest.current = load;
   useEffect(() => live.onReconnect(() => latest.current()), [live]);
+}
+
+export type Resource<T> =
+  | { state: 'loading'; data: T | null }
+  | { state: 'ready'; data: T }
+  | { state: 'failed'; data: T | null; error: string };
+
+/**
+ * Loads what a page shows with `load` (again when `key` changes, on `reload()`, and after a
+ * reconnection). A reload keeps the data on screen, so nothing jumps while it runs.
+ */
+export function useResource<T>(load: () => Promise<T>, key: unknown = null): [Resource<T>, () => void] {
+  const [resource, setResource] = useState<Resource<T>>({ state: 'loading', data: null });
+  const attempt = useRef(0);
+  const latest = useRef(load);
+  latest.current = load;
+  const reload = useCallback(() => {
+    const mine = ++attempt.current;
+    setResource((current) => ({ state: 'loading', data: current.data }));
+    latest
+      .current()
+      .then((data) => {
+        if (mine === attempt.current) setResource({ state: 'ready', data });
+      })
+      .catch((failure: unknown) => {
+        if (mine === attempt.current)
+          setResource((current) => ({ state: 'failed', data: current.data, error: errorMessage(failure) }));
+      });
+  }, []);
+  useEffect(reload, [key]);
+  useOnReconnect(reload);
+  return [resource, reload];
+}
+
+/** The admin endpoints for this console (memoized per API client). */
+export function useAdminApi(): AdminApi {
+  const { api } = useConsole();
+  return useMemo(() => adminApi(api), [api]);
 }
