@@ -49,6 +49,7 @@ export function ConfirmDialog({
     >
       <form
         method="dialog"
+        noValidate
         onSubmit={(event) => {
           event.preventDefault();
           if (!busy && !confirmDisabled) onConfirm();

@@ -408,7 +408,17 @@ function JobView({
   done: TrainingDoneEvent | null;
 }) {
   const figures = jobFigures({ ...job, status: status as TrainingJobDetail['status'] }, steps, liveTotal);
-  const version = done?.version ?? null;
+  const admin = useAdminApi();
+  // After a reload the job names its version by id only: read its label.
+  const [label, setLabel] = useState<string | null>(null);
+  useEffect(() => {
+    if (done?.version || !job.outputModelVersionId) return;
+    admin
+      .version(job.outputModelVersionId)
+      .then((found) => setLabel(found.version))
+      .catch(() => undefined);
+  }, [job.outputModelVersionId, done?.version]);
+  const version = done?.version ?? label;
   const logRef = useRef<HTMLOListElement>(null);
   useEffect(() => {
     const element = logRef.current;
