@@ -27,7 +27,15 @@ export function LossChart({ series, label }: { series: LossSeries; label: string
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
         axes: [
-          { label: 'Step', stroke: '#5b6475', grid: { stroke: '#eceff3' }, ticks: { stroke: '#d9dde4' } },
+          {
+            label: 'Step',
+            stroke: '#5b6475',
+            grid: { stroke: '#eceff3' },
+            ticks: { stroke: '#d9dde4' },
+            // Whole steps only.
+            incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+            values: (_u, splits) => splits.map((split) => (Number.isInteger(split) ? String(split) : '')),
+          },
           {
             label: 'Loss',
             stroke: '#5b6475',

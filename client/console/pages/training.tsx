@@ -455,7 +455,7 @@ function JobView({
             <dd>{isFinished(status) ? 'done' : formatDuration(figures.etaSeconds)}</dd>
           </div>
           <div>
-            <dt>ε so far</dt>
+            <dt class="keep-case">ε so far</dt>
             <dd>
               {job.privacy?.enabled
                 ? `${formatNumber(figures.epsilon, 3)}${job.privacy.targetEpsilon ? ` of ${formatNumber(job.privacy.targetEpsilon, 3)}` : ''}`

@@ -67,7 +67,7 @@ function VersionList() {
                   <th scope="col">Dataset</th>
                   <th scope="col">Base model</th>
                   <th scope="col">Hyper-parameters</th>
-                  <th scope="col" class="num">
+                  <th scope="col" class="num keep-case">
                     ε
                   </th>
                   <th scope="col" class="num">
@@ -432,10 +432,10 @@ function Report({ version }: { version: VersionDetail }) {
             <thead>
               <tr>
                 <th scope="col">Metric</th>
-                <th scope="col" class="num">
+                <th scope="col" class="num keep-case">
                   {report.version}
                 </th>
-                <th scope="col" class="num">
+                <th scope="col" class="num keep-case">
                   {against}
                 </th>
                 <th scope="col" class="num">
