@@ -7,6 +7,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly id: string,
     message: string,
+    /** Machine-readable fields sent next to the message (e.g. a gate's failures). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -29,7 +31,7 @@ export const notFoundRoute: RequestHandler = (req, _res, next) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof HttpError) {
-      res.status(err.status).json({ ok: false, error: err.id, message: err.message });
+      res.status(err.status).json({ ...err.details, ok: false, error: err.id, message: err.message });
       return;
     }
     const status =

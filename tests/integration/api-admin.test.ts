@@ -71,7 +71,10 @@ describe('the admin API', () => {
 
     const blocked = await admin.request('POST', '/versions/v2/promote', {});
     expect(blocked.status).toBe(409);
-    expect(blocked.body).toMatchObject({ error: 'gate_failed' });
+    expect(blocked.body).toMatchObject({
+      error: 'gate_failed',
+      failures: [expect.stringMatching(/^validation loss/)],
+    });
     expect(String((blocked.body as { message: string }).message)).toMatch(/validation loss 1\.9000 is worse/);
 
     const promoted = await admin.request('POST', '/versions/v2/promote', {
@@ -79,7 +82,11 @@ describe('the admin API', () => {
     });
     expect(promoted.status).toBe(200);
     expect(promoted.body).toMatchObject({ version: 'v2', previous: 'v1', overridden: true });
-    expect(running.chat.status().version).toBe('v2');
+    await expect.poll(() => running.chat.status().version, { timeout: 30_000 }).toBe('v2');
+    expect((await admin.request('GET', '/versions/v1')).body).toMatchObject({
+      active: false,
+      activeVersion: 'v2',
+    });
 
     const site = await createSite(running.db.models, { name: 'shop', origins: [SHOP], handoffThreshold: 0 });
     const { socket } = await connectVisitor(running.url, { siteKey: site.publicKey, origin: SHOP });
@@ -93,7 +100,7 @@ describe('the admin API', () => {
 
     const rolledBack = await admin.request('POST', '/versions/rollback', {});
     expect(rolledBack.body).toMatchObject({ version: 'v1', from: 'v2' });
-    expect(running.chat.status().version).toBe('v1');
+    await expect.poll(() => running.chat.status().version, { timeout: 30_000 }).toBe('v1');
     const actions = (await admin.request<{ events: { action: string }[] }>('GET', '/audit')).body.events.map(
       (e) => e.action,
     );

@@ -21,6 +21,17 @@ const promoteBody = z.strictObject({
   override: z.string().trim().min(3, { error: 'say why the gate is overridden' }).max(500).optional(),
 });
 
+/**
+ * Answers once this process serves the new version, or after SWAP_WAIT_MS while a large model
+ * still loads (the swap goes on; every server polls the registry too).
+ */
+const SWAP_WAIT_MS = 5000;
+const swapOrMoveOn = (swap: Promise<unknown>) =>
+  Promise.race([
+    swap.catch(() => undefined),
+    new Promise((resolve) => setTimeout(resolve, SWAP_WAIT_MS).unref()),
+  ]);
+
 const actorOf = (user: StaffUser) => ({
   kind: 'user' as const,
   email: user.email,
@@ -52,9 +63,13 @@ export function registryEndpoints(deps: RegistryRouteDeps): Endpoint[] {
       async handler(req, res) {
         const version = await findVersion(models, String(req.params.id));
         const active = await activeVersionId(models);
+        const activeVersion = active
+          ? await models.ModelVersion.findById(active, { version: 1 }).lean()
+          : null;
         res.json({
           ...presentVersion(version),
           active: active?.equals(version._id) ?? false,
+          activeVersion: activeVersion?.version ?? null,
           report: version.comparison ?? null,
         });
       },
@@ -71,10 +86,11 @@ export function registryEndpoints(deps: RegistryRouteDeps): Endpoint[] {
             ...(body.override ? { override: body.override } : {}),
             actor: actorOf(req.user!),
           });
-          await deps.refreshServing();
+          await swapOrMoveOn(deps.refreshServing());
           res.json(result);
         } catch (error) {
-          if (error instanceof GateError) throw new HttpError(409, 'gate_failed', error.message);
+          if (error instanceof GateError)
+            throw new HttpError(409, 'gate_failed', error.message, { failures: error.failures });
           throw error;
         }
       },
@@ -85,7 +101,7 @@ export function registryEndpoints(deps: RegistryRouteDeps): Endpoint[] {
       access: 'admin',
       async handler(req, res) {
         const result = await rollback(models, actorOf(req.user!));
-        await deps.refreshServing();
+        await swapOrMoveOn(deps.refreshServing());
         res.json(result);
       },
     },
