@@ -4,6 +4,7 @@
  * and the audit log. Types only come from the server (erased from the bundle).
  */
 import type { ComparisonReport } from '../../server/evaluate/compare.js';
+import type { ShippedMappingName } from '../../server/ingest/mappings/index.js';
 import type { CumulativeSpend } from '../../server/privacy/dp/ledger.js';
 import type { TrainingRequest } from '../../server/realtime/agent/protocol.js';
 import type { ApiClient } from './api.js';
@@ -154,6 +155,26 @@ export interface SourceView {
   quarantined: number;
 }
 
+/** Where a MongoDB source lives: a mongodb:// URI (a secret, never shown again) or "self". */
+export interface SourceConnection {
+  uri: string;
+  database: string;
+  collection: string;
+}
+
+export type { ShippedMappingName };
+
+/** A field mapping: a shipped one by name, or a mapping object (server/ingest/mapping.ts checks it). */
+export type MappingInput = ShippedMappingName | Record<string, unknown>;
+
+export interface NewSource extends SourceConnection {
+  name: string;
+  mapping: MappingInput;
+}
+
+/** A source as an add or a mapping change returns it (no run counts). */
+export type SavedSource = Omit<SourceView, 'quarantined'>;
+
 export interface QuarantinedDocument {
   id: string;
   sourceDocumentId: string;
@@ -262,6 +283,12 @@ export function adminApi(api: ApiClient) {
       ).documents,
     ingest: (source: string) =>
       api.request<{ source: string }>('POST', `/api/sources/${seg(source)}/ingest`, {}),
+    testSource: (connection: SourceConnection) =>
+      api.request<{ ok: true; message: string }>('POST', '/api/sources/test', connection),
+    addSource: async (source: NewSource) =>
+      (await api.request<{ source: SavedSource }>('POST', '/api/sources', source)).source,
+    updateSourceMapping: async (name: string, mapping: MappingInput) =>
+      (await api.request<{ source: SavedSource }>('PATCH', `/api/sources/${seg(name)}`, { mapping })).source,
 
     privacy: () => api.request<PrivacyView>('GET', '/api/privacy'),
 

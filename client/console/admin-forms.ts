@@ -1,5 +1,16 @@
-/** The admin forms' checks and requests: dataset builds, sites, users (the server checks again). */
-import type { DatasetBuild, NewUser, SiteChanges, SiteTheme, SiteView } from './admin-api.js';
+/** The admin forms' checks and requests: dataset builds, sites, users, sources (the server checks again). */
+import type {
+  DatasetBuild,
+  MappingInput,
+  NewSource,
+  NewUser,
+  ShippedMappingName,
+  SiteChanges,
+  SiteTheme,
+  SiteView,
+  SourceConnection,
+} from './admin-api.js';
+import { ApiError } from './api.js';
 
 type Result<T, F extends string> = { ok: true; value: T } | { ok: false; errors: Partial<Record<F, string>> };
 
@@ -138,4 +149,112 @@ export function newUserRequest(form: NewUser): Result<NewUser, UserField> {
   if (form.password.length < 12) errors.password = 'Use at least 12 characters.';
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, value: { email, name: form.name.trim(), role: form.role, password: form.password } };
+}
+
+/** The field mappings Parley ships (server/ingest/mappings), with what each reads. */
+export const SHIPPED_MAPPINGS: readonly { name: ShippedMappingName; description: string }[] = [
+  {
+    name: 'helpdesk-messages',
+    description: 'a helpdesk export: one document per message, nested author and contact',
+  },
+  { name: 'conversations', description: 'one document per conversation with a turns array' },
+  { name: 'demo-support-messages', description: 'the demo helpdesk data: one document per message' },
+];
+
+export interface MappingForm {
+  /** A shipped mapping by name, or a mapping object pasted as JSON. */
+  kind: 'shipped' | 'json';
+  shipped: ShippedMappingName;
+  json: string;
+}
+
+export const mappingFormDefaults = (): MappingForm => ({
+  kind: 'shipped',
+  shipped: 'helpdesk-messages',
+  json: '',
+});
+
+/** The mapping to send: a shipped one's name, or the pasted JSON when it is a JSON object. */
+export function mappingRequest(form: MappingForm): Result<MappingInput, 'json'> {
+  if (form.kind === 'shipped') return { ok: true, value: form.shipped };
+  const text = form.json.trim();
+  if (!text) return { ok: false, errors: { json: 'Paste a mapping as JSON, or choose a shipped one.' } };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, errors: { json: `This is not valid JSON: ${(error as Error).message}` } };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return {
+      ok: false,
+      errors: { json: 'A mapping is a JSON object: { "shape": …, "fields": …, "roles": … }.' },
+    };
+  return { ok: true, value: parsed as Record<string, unknown> };
+}
+
+export interface SourceForm extends SourceConnection {
+  name: string;
+  mapping: MappingForm;
+}
+
+export type SourceField = 'name' | keyof SourceConnection | 'json';
+
+export const sourceFormDefaults = (): SourceForm => ({
+  name: '',
+  uri: '',
+  database: '',
+  collection: '',
+  mapping: mappingFormDefaults(),
+});
+
+const SOURCE_NAME = /^[\w.-]+$/;
+const SOURCE_URI = /^(mongodb(\+srv)?:\/\/\S+|self)$/;
+
+/** Where the source lives, checked as the server checks it (POST /api/sources/test). */
+export function sourceConnection(form: SourceConnection): Result<SourceConnection, keyof SourceConnection> {
+  const errors: Partial<Record<keyof SourceConnection, string>> = {};
+  const uri = form.uri.trim();
+  const database = form.database.trim();
+  const collection = form.collection.trim();
+  if (!SOURCE_URI.test(uri))
+    errors.uri = uri
+      ? 'Enter a mongodb:// or mongodb+srv:// connection string, or self.'
+      : 'Enter the connection string.';
+  if (!database) errors.database = 'Enter the database name.';
+  else if (database.length > 64) errors.database = 'Keep it to 64 characters.';
+  if (!collection) errors.collection = 'Enter the collection name.';
+  else if (collection.length > 120) errors.collection = 'Keep it to 120 characters.';
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { uri, database, collection } };
+}
+
+export function sourceRequest(form: SourceForm): Result<NewSource, SourceField> {
+  const name = form.name.trim();
+  const errors: Partial<Record<SourceField, string>> = {};
+  if (!name) errors.name = 'Give the source a name.';
+  else if (name.length > 80) errors.name = 'Keep it to 80 characters.';
+  else if (!SOURCE_NAME.test(name)) errors.name = 'Use letters, digits, _ . and - only.';
+  const connection = sourceConnection(form);
+  if (!connection.ok) Object.assign(errors, connection.errors);
+  const mapping = mappingRequest(form.mapping);
+  if (!mapping.ok) Object.assign(errors, mapping.errors);
+  if (!connection.ok || !mapping.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { name, ...connection.value, mapping: mapping.value } };
+}
+
+const MAPPING_PREFIX = /^Invalid field mapping:\s*/;
+
+/**
+ * The problems of a mapping the server refused (400 `invalid_mapping`, one problem a line after
+ * "Invalid field mapping:"); null for any other error.
+ */
+export function mappingProblems(error: unknown): string[] | null {
+  if (!(error instanceof ApiError) || error.status !== 400 || error.error !== 'invalid_mapping') return null;
+  const problems = error.message
+    .replace(MAPPING_PREFIX, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return problems.length > 0 ? problems : [error.message];
 }

@@ -1,14 +1,16 @@
 /**
  * Sources: where the training conversations come from, with their last run and what was
- * quarantined; one source's runs with their PII reports, its quarantined documents with reasons,
- * and Run ingestion with live progress (`ingest:progress`, then `ingest:done`).
+ * quarantined, and Add a source; one source's runs with their PII reports, its quarantined
+ * documents with reasons, its field mapping to edit (not a widget source's), and Run ingestion
+ * with live progress (`ingest:progress`, then `ingest:done`).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { IngestDoneEvent, IngestProgressEvent } from '../../../server/realtime/agent/protocol.js';
 import type { RunView, RunWithPii, SourceView } from '../admin-api.js';
 import { errorMessage } from '../api.js';
 import { AdminPage, Loaded, StatusBadge } from '../components/admin.js';
 import { ProgressBar } from '../components/progress-bar.js';
+import { AddSourceForm, EditMappingForm } from '../components/source-forms.js';
 import { useConsole } from '../context.js';
 import { formatCount, formatDate, formatDuration } from '../format.js';
 import { useAdminApi, useResource } from '../hooks.js';
@@ -110,12 +112,51 @@ function IngestionStatus({ ingestion }: { ingestion: ReturnType<typeof useIngest
 function SourceList() {
   const admin = useAdminApi();
   const [resource, reload] = useResource(() => admin.sources());
+  const [adding, setAdding] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
+  const stopAdding = () => {
+    setAdding(false);
+    // The button comes back after this render: give it the focus then.
+    setTimeout(() => addButton.current?.focus());
+  };
   return (
     <AdminPage
       title="Sources"
       focusKey="sources"
       intro="Support logs Parley reads and anonymizes. Each site's own widget chats are a source too (widget:name)."
+      actions={
+        adding ? null : (
+          <button
+            type="button"
+            class="primary"
+            ref={addButton}
+            onClick={() => {
+              setNotice(null);
+              setAdding(true);
+            }}
+          >
+            Add a source
+          </button>
+        )
+      }
     >
+      <p class="notice-line" role="status">
+        {notice}
+      </p>
+      {adding ? (
+        <section class="panel" aria-labelledby="add-source-title">
+          <h2 id="add-source-title">Add a source</h2>
+          <AddSourceForm
+            onCancel={stopAdding}
+            onAdded={(source) => {
+              stopAdding();
+              setNotice(`Source ${source.name} added. Run its ingestion to read it.`);
+              reload();
+            }}
+          />
+        </section>
+      ) : null}
       <Loaded
         resource={resource}
         reload={reload}
@@ -123,8 +164,8 @@ function SourceList() {
         isEmpty={(sources) => sources.length === 0}
         empty={
           <>
-            No sources yet. Add one with <code>npx parley source add</code>, or add a site: its chats become a
-            source.
+            No sources yet. Add one here or with <code>npx parley source add</code>, or add a site: its chats
+            become a source.
           </>
         }
       >
@@ -211,6 +252,8 @@ function SourceDetail({ name }: { name: string }) {
     return { source: sources.find((s) => s.name === name) ?? null, runs, quarantine };
   }, name);
   const ingestion = useIngestion(name, reload);
+  const [editing, setEditing] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
 
   return (
     <AdminPage
@@ -232,6 +275,9 @@ function SourceDetail({ name }: { name: string }) {
       <div class="ingest-panel">
         <IngestionStatus ingestion={ingestion} />
       </div>
+      <p class="notice-line" role="status">
+        {notice}
+      </p>
       <Loaded resource={resource} reload={reload} what="the source">
         {(data) => (
           <>
@@ -249,6 +295,42 @@ function SourceDetail({ name }: { name: string }) {
                   <dt>Read up to</dt>
                   <dd>{data.source.watermark ? formatDate(data.source.watermark.ts) : 'nothing read yet'}</dd>
                 </dl>
+              </section>
+            ) : null}
+            {data.source && data.source.kind !== 'widget' ? (
+              <section class="panel" aria-labelledby="mapping-title">
+                <div class="panel-head">
+                  <h2 id="mapping-title">Field mapping</h2>
+                  {editing ? null : (
+                    <button
+                      type="button"
+                      class="push-right"
+                      onClick={() => {
+                        setNotice(null);
+                        setEditing(true);
+                      }}
+                    >
+                      Edit field mapping
+                    </button>
+                  )}
+                </div>
+                {editing ? (
+                  <EditMappingForm
+                    source={name}
+                    onCancel={() => setEditing(false)}
+                    onSaved={(saved) => {
+                      setEditing(false);
+                      setNotice(`Field mapping of ${saved.name} saved: it reads ${saved.shape}.`);
+                      reload();
+                    }}
+                  />
+                ) : (
+                  <p>
+                    Reads <span class="mono">{data.source.shape}</span>: one{' '}
+                    {data.source.shape === 'conversation-per-document' ? 'conversation' : 'message'} per
+                    document.
+                  </p>
+                )}
               </section>
             ) : null}
             <section class="panel" aria-labelledby="runs-title">
