@@ -439,7 +439,10 @@ describe('LoRA fine-tuning jobs', () => {
       expect(run.stderr).toMatch(/train: resuming from step \d+/);
       expect(run.stderr).toMatch(/train: step 20\/20 /);
       expect(
-        (await models.AuditEvent.find({ 'target.id': cancelled.jobId }).lean()).map((e) => [e.action, e.actor?.kind]),
+        (await models.AuditEvent.find({ 'target.id': cancelled.jobId }).lean()).map((e) => [
+          e.action,
+          e.actor?.kind,
+        ]),
       ).toEqual([['training.resume', 'cli']]);
       const resumed = (await models.TrainingJob.findById(cancelled.jobId).lean())!;
       expect(resumed.status).toBe('succeeded');
