@@ -153,12 +153,9 @@ export function newUserRequest(form: NewUser): Result<NewUser, UserField> {
 
 /** The field mappings Parley ships (server/ingest/mappings), with what each reads. */
 export const SHIPPED_MAPPINGS: readonly { name: ShippedMappingName; description: string }[] = [
-  {
-    name: 'helpdesk-messages',
-    description: 'a helpdesk export: one document per message, nested author and contact',
-  },
-  { name: 'conversations', description: 'one document per conversation with a turns array' },
-  { name: 'demo-support-messages', description: 'the demo helpdesk data: one document per message' },
+  { name: 'helpdesk-messages', description: 'a helpdesk export, a document per message' },
+  { name: 'conversations', description: 'a document per conversation with its turns' },
+  { name: 'demo-support-messages', description: 'the demo helpdesk, a document per message' },
 ];
 
 export interface MappingForm {

@@ -2,8 +2,10 @@
  * The console's admin pages in real Chromium, against Parley with a tiny base model (v1, active)
  * and twelve widget chats answered by an agent and closed: an admin ingests them, builds a
  * dataset, trains on it and watches the run to its end, promotes the new version past the gate
- * with a reason, rolls back, reads the evaluation report, and visits every admin page. An agent
- * sees none of it.
+ * with a reason (a visitor's next reply, in a widget on another site's page, comes from it), rolls
+ * back (and the next reply comes from v1 again), reads the evaluation report, adds a source after
+ * testing its connection, edits its field mapping, and visits every admin page. An agent sees
+ * none of it.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,13 +15,15 @@ import { createUser } from '../../server/auth/users.js';
 import { compareVersions } from '../../server/evaluate/compare.js';
 import { type RunningParley, startParley } from '../../server/index.js';
 import { registerStarterVersion } from '../../server/registry/starter-version.js';
-import { createSite, type StoredSite } from '../../server/sites/index.js';
+import { createSite, embedSnippet, type StoredSite } from '../../server/sites/index.js';
 import { ApiClient } from '../support/api-client.js';
 import { tempDataDir, testEnv } from '../support/env.js';
 import { tinyBaseModel } from '../support/pipeline.js';
 import { clientMessageId, connectVisitor } from '../support/widget-client.js';
 import { launchChromium } from './support/chromium.js';
 import { consolePage, recordConsoleErrors } from './support/console-page.js';
+import { type HostSite, startHostSite } from './support/host-site.js';
+import { openShadowRootsForTests, widget } from './support/widget-page.js';
 
 const SCREENSHOTS = path.join(import.meta.dirname, '..', '..', 'test-artifacts', 'console');
 const UI_TIMEOUT = 20_000;
@@ -32,13 +36,17 @@ describe('the admin console in Chromium', () => {
   let dataDir: { dir: string; cleanup: () => Promise<void> };
   let browser: Browser;
   let shop: StoredSite;
+  /** A second site, on the host page's loopback origin: its visitor chats with whichever version is live. */
+  let lobby: StoredSite;
+  let host: HostSite;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     dataDir = await tempDataDir();
     const base = await tinyBaseModel(dataDir.dir);
-    [browser, running] = await Promise.all([
+    [browser, host, running] = await Promise.all([
       launchChromium(),
+      startHostSite(),
       startParley(
         testEnv(dataDir.dir, {
           PARLEY_BASE_MODEL: base,
@@ -55,6 +63,10 @@ describe('the admin console in Chromium', () => {
     expect(await registerStarterVersion(models, base)).toBe('v1');
     await models.ModelVersion.updateOne({ version: 'v1' }, { $set: { 'metrics.validationLoss': 0.001 } });
     shop = await createSite(models, { name: 'shop', origins: [SHOP] });
+    // Never hands over on low confidence, so every message gets a bot reply.
+    lobby = await createSite(models, { name: 'lobby', origins: [host.origin], handoffThreshold: 0 });
+    const snippet = embedSnippet(running.url, lobby.publicKey);
+    host.setSnippets({ demo: snippet, hostile: snippet, refused: snippet });
     await createUser(models, { ...ADMIN, role: 'admin' });
     await createUser(models, { ...AGENT, role: 'agent' });
 
@@ -86,6 +98,7 @@ describe('the admin console in Chromium', () => {
     await browser?.close();
     await running?.widget.replies.idle();
     await running?.close();
+    await host?.close();
     await dataDir?.cleanup();
   });
 
@@ -114,6 +127,45 @@ describe('the admin console in Chromium', () => {
   };
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
+
+  /** A visitor's tab on the lobby site's page, the chat open. */
+  const visitorTab = async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    await openShadowRootsForTests(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    await page.goto(host.origin);
+    const ui = widget(page);
+    await ui.launcher.click();
+    await expect.poll(() => ui.panel.getAttribute('data-state'), { timeout: UI_TIMEOUT }).toBe('ready');
+    return { page, ui };
+  };
+
+  /**
+   * Sends a message from the visitor's tab, waits for the bot's reply to show there, and returns
+   * the stored reply's model version. The tiny random model may end a reply before its first word;
+   * nothing is stored or shown then, and the visitor asks again (three tries).
+   */
+  const replyVersion = async ({ ui }: Awaited<ReturnType<typeof visitorTab>>, text: string) => {
+    const conversation = () => running.db.models.Conversation.findOne({ siteId: lobby._id }).lean();
+    for (let attempt = 1; ; attempt++) {
+      const shown = await ui.messages.count();
+      const asked = (await conversation())?.messages.length ?? 0;
+      await ui.input.fill(text);
+      await ui.input.press('Enter');
+      // Stored: the reply is queued by then; wait for it to finish.
+      await expect.poll(async () => (await conversation())?.messages.length ?? 0).toBeGreaterThan(asked);
+      await running.widget.replies.idle();
+      const stored = (await conversation())!;
+      expect(stored.messages[asked]).toMatchObject({ role: 'customer', text });
+      const reply = stored.messages[asked + 1];
+      if (!reply && attempt < 3) continue;
+      expect(reply).toMatchObject({ role: 'bot' });
+      await expect.poll(() => ui.messages.count(), { timeout: UI_TIMEOUT }).toBe(shown + 2);
+      return { conversationId: stored._id.toHexString(), version: reply!.modelVersion };
+    }
+  };
 
   it('ingests, builds a dataset, trains with a live chart, promotes past the gate with a reason and rolls back', async () => {
     const { page, errors } = await signedIn(ADMIN);
@@ -226,6 +278,12 @@ describe('the admin console in Chromium', () => {
     expect(await dialog.isVisible()).toBe(false);
     await expect.poll(() => heading.locator('.badge').textContent()).toBe('Active');
 
+    // A visitor on the lobby site's page asks: v2 answers.
+    const visitor = await visitorTab();
+    const promoted = await replyVersion(visitor, 'hello, where is my order?');
+    expect(promoted.version).toBe('v2');
+    await visitor.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-widget-after-promote.png') });
+
     // The list shows v2 active; roll back returns to v1.
     await go(page, 'Versions');
     const activeRow = page.locator('.versions-table tr.is-active');
@@ -241,6 +299,19 @@ describe('the admin console in Chromium', () => {
     await shot(page, 'admin-versions.png');
     const actions = (await running.db.models.AuditEvent.find({}).lean()).map((event) => event.action);
     expect(actions).toEqual(expect.arrayContaining(['version.promote.override', 'version.rollback']));
+
+    // The same visitor asks again: v1 answers once more.
+    const rolledBack = await replyVersion(visitor, 'and when will it arrive?');
+    expect(rolledBack.version).toBe('v1');
+    // The console's view of that chat names the version of each reply.
+    await page.goto(`${running.url}/console/inbox/${rolledBack.conversationId}`);
+    const { botReplies } = consolePage(page);
+    await expect
+      .poll(() => botReplies.locator('.version').allTextContents(), { timeout: UI_TIMEOUT })
+      .toEqual(['Model v2', 'Model v1']);
+    await shot(page, 'admin-conversation-versions.png');
+    await go(page, 'Versions');
+    await page.locator('tr[data-version="v2"]').waitFor();
 
     // The evaluation report of v2 against v1: metrics with deltas, example replies side by side.
     const report = await compareVersions(running.db.models, 'v2', {
@@ -260,7 +331,146 @@ describe('the admin console in Chromium', () => {
     await shot(page, 'admin-version-report.png');
 
     expect(errors).toEqual([]);
-  }, 240_000);
+  }, 300_000);
+
+  it('tests a connection, adds a source with a shipped mapping, and edits its field mapping', async () => {
+    const { page, errors } = await signedIn(ADMIN);
+    const unreachable = 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300';
+
+    await go(page, 'Sources');
+    await page.getByRole('button', { name: 'Add a source' }).click();
+    const form = page.locator('section[aria-labelledby="add-source-title"]');
+    await form.getByRole('heading', { name: 'Add a source' }).waitFor();
+    const uri = form.getByLabel('Connection string');
+    // A secret: typed unseen, and the form says it is never shown again.
+    expect(await uri.getAttribute('type')).toBe('password');
+    expect(await page.locator('#new-source-uri-help').textContent()).toMatch(/never shows it again/);
+
+    // Nothing filled in: Test connection names what is missing and asks nothing of the server.
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    await expect
+      .poll(() => page.locator('#new-source-uri-error').textContent())
+      .toBe('Enter the connection string.');
+    expect(await uri.getAttribute('aria-invalid')).toBe('true');
+
+    // An unreachable server: the reason, without the URI.
+    await form.getByLabel('Name').fill('company-logs');
+    await uri.fill(unreachable);
+    await form.getByLabel('Database').fill('company');
+    await form.getByLabel('Collection').fill('logs');
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    const result = form.locator('.test-result');
+    await expect
+      .poll(() => result.textContent(), { timeout: UI_TIMEOUT })
+      .toMatch(/^Cannot read the source: \S/);
+    expect(await result.getAttribute('class')).toContain('error');
+    expect(await result.textContent()).not.toContain('mongodb://');
+    expect(await result.textContent()).not.toContain('serverSelectionTimeoutMS');
+    await shot(page, 'admin-source-add-unreachable.png');
+
+    // Pasted JSON is checked as JSON before anything is sent...
+    await form.getByLabel('My own, as JSON').check();
+    const json = form.getByLabel('Mapping JSON');
+    await json.fill('{"shape": ');
+    await form.getByRole('button', { name: 'Add source' }).click();
+    await expect
+      .poll(() => page.locator('#new-source-json-error').textContent())
+      .toMatch(/^This is not valid JSON: /);
+    expect(await json.getAttribute('aria-invalid')).toBe('true');
+    // ...and as a mapping by the server, whose problems are listed; everything typed stays.
+    await json.fill('{"shape":"nonsense"}');
+    await form.getByRole('button', { name: 'Add source' }).click();
+    const problems = form.locator('.mapping-problems li');
+    await expect.poll(() => problems.first().textContent(), { timeout: UI_TIMEOUT }).toMatch(/^shape: /);
+    expect(await form.locator('.form-error > p').textContent()).toBe('The server refused the field mapping:');
+    expect(await form.getByLabel('Name').inputValue()).toBe('company-logs');
+    expect(await uri.inputValue()).toBe(unreachable);
+    expect(await json.inputValue()).toBe('{"shape":"nonsense"}');
+
+    // A shipped mapping, but still the unreachable server: refused with the reason, input kept.
+    await form.getByLabel('A shipped mapping').check();
+    await form.getByLabel('Shipped mapping', { exact: true }).selectOption('helpdesk-messages');
+    await form.getByRole('button', { name: 'Add source' }).click();
+    await expect
+      .poll(() => form.locator('.form-error').textContent(), { timeout: UI_TIMEOUT })
+      .toMatch(/^Cannot read the source: /);
+    expect(await form.locator('.form-error').textContent()).not.toContain('mongodb://');
+    expect(await uri.inputValue()).toBe(unreachable);
+
+    // Parley's own database server answers; the source is added and listed.
+    await uri.fill('self');
+    // The old connection's test result and refusal are gone.
+    expect(await result.textContent()).toBe('');
+    expect(await form.locator('.form-error').textContent()).toBe('');
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    await expect.poll(() => result.textContent()).toBe('Connected: company.logs answers.');
+    expect(await result.getAttribute('class')).toContain('ok');
+    await shot(page, 'admin-source-add.png');
+    await form.getByRole('button', { name: 'Add source' }).click();
+    await expect
+      .poll(() => page.locator('.notice-line').textContent(), { timeout: UI_TIMEOUT })
+      .toBe('Source company-logs added. Run its ingestion to read it.');
+    expect(await form.count()).toBe(0);
+    const row = page.locator('tr[data-source="company-logs"]');
+    await expect.poll(() => row.locator('td').first().textContent()).toBe('mongodb · logs');
+    expect(await row.getByRole('button', { name: 'Run ingestion of company-logs' }).count()).toBe(1);
+    expect(await page.content()).not.toContain('serverSelectionTimeoutMS');
+    const stored = await running.db.models.Source.findOne({ name: 'company-logs' }).select('+uri').lean();
+    expect(stored).toMatchObject({
+      kind: 'mongodb',
+      uri: 'self',
+      database: 'company',
+      collectionName: 'logs',
+      mapping: { shape: 'message-per-document', fields: { role: 'author.type' } },
+    });
+    await shot(page, 'admin-sources-added.png');
+
+    // Its page: the field mapping, edited; the server's problems with a bad one, then a shipped one.
+    await row.getByRole('link', { name: 'company-logs' }).click();
+    await page.getByRole('heading', { name: 'Source company-logs', level: 1 }).waitFor();
+    const mapping = page.locator('section[aria-labelledby="mapping-title"]');
+    await expect
+      .poll(() => mapping.locator('p').first().textContent())
+      .toMatch(/^Reads message-per-document/);
+    await mapping.getByRole('button', { name: 'Edit field mapping' }).click();
+    await mapping.getByLabel('My own, as JSON').check();
+    await mapping.getByLabel('Mapping JSON').fill('{"shape":"nonsense"}');
+    await mapping.getByRole('button', { name: 'Save mapping' }).click();
+    await expect
+      .poll(() => mapping.locator('.mapping-problems li').first().textContent(), { timeout: UI_TIMEOUT })
+      .toMatch(/^shape: /);
+    expect(await mapping.getByLabel('Mapping JSON').inputValue()).toBe('{"shape":"nonsense"}');
+    await shot(page, 'admin-source-mapping-refused.png');
+    await mapping.getByLabel('A shipped mapping').check();
+    await mapping.getByLabel('Shipped mapping', { exact: true }).selectOption('conversations');
+    await mapping.getByRole('button', { name: 'Save mapping' }).click();
+    await expect
+      .poll(() => page.locator('.notice-line').textContent(), { timeout: UI_TIMEOUT })
+      .toBe('Field mapping of company-logs saved: it reads conversation-per-document.');
+    await expect
+      .poll(() => mapping.locator('p').first().textContent())
+      .toMatch(/^Reads conversation-per-document/);
+    expect(await page.locator('section[aria-labelledby="source-title"] dd.mono').textContent()).toBe(
+      'company.logs (conversation-per-document)',
+    );
+    const remapped = await running.db.models.Source.findOne({ name: 'company-logs' }).lean();
+    expect(remapped!.mapping).toMatchObject({
+      shape: 'conversation-per-document',
+      fields: { messages: 'turns' },
+    });
+    await shot(page, 'admin-source-mapping.png');
+
+    // A widget source has no field mapping to edit.
+    await page.goto(`${running.url}/console/sources/widget%3Ashop`);
+    await page.getByRole('heading', { name: 'Source widget:shop', level: 1 }).waitFor();
+    await page.locator('section[aria-labelledby="runs-title"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Edit field mapping' }).count()).toBe(0);
+    expect(await page.locator('section[aria-labelledby="mapping-title"]').count()).toBe(0);
+
+    const actions = (await running.db.models.AuditEvent.find({}).lean()).map((event) => event.action);
+    expect(actions).toEqual(expect.arrayContaining(['source.add', 'source.mapping']));
+    expect(errors).toEqual([]);
+  }, 120_000);
 
   it('shows privacy spend, edits sites, manages users and filters the audit log', async () => {
     const { page, errors } = await signedIn(ADMIN);

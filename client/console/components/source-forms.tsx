@@ -169,8 +169,11 @@ export function AddSourceForm({
 
   const set = <K extends keyof SourceForm>(field: K, value: SourceForm[K]) => {
     setForm((current) => ({ ...current, [field]: value }));
-    // A changed connection has not been tested.
-    if (field === 'uri' || field === 'database' || field === 'collection') setTested(null);
+    if (field === 'uri' || field === 'database' || field === 'collection') {
+      // A changed connection has not been tested, and a refusal of the old one no longer applies.
+      setTested(null);
+      if (refused && !refused.problems) setRefused(null);
+    }
     const key = (field === 'mapping' ? 'json' : field) as SourceField;
     if (errors[key]) setErrors((current) => ({ ...current, [key]: undefined }));
   };
