@@ -7,7 +7,6 @@
 import { EventEmitter } from 'node:events';
 import type { Connection } from 'mongoose';
 import { buildDataset } from '../datasets/build.js';
-import { presentDataset } from '../datasets/present.js';
 import type { Models } from '../db/models/index.js';
 import type { Env } from '../env.js';
 import { conflict } from '../errors.js';
@@ -124,7 +123,7 @@ export class AdminJobs {
       (dataset) =>
         this.events.emit('dataset:done', {
           datasetId: dataset._id.toHexString(),
-          name: presentDataset(dataset, new Map()).name,
+          name: dataset.name,
           status: dataset.status,
           error: dataset.error ?? null,
         }),

@@ -10,6 +10,7 @@ import { createUser } from '../../server/auth/users.js';
 import { type RunningParley, startParley } from '../../server/index.js';
 import { createSite, embedSnippet } from '../../server/sites/index.js';
 import { tempDataDir, testEnv } from '../support/env.js';
+import { waitForModel } from '../support/serving.js';
 import { launchChromium } from './support/chromium.js';
 import { consolePage, recordConsoleErrors } from './support/console-page.js';
 import { type HostSite, startHostSite } from './support/host-site.js';
@@ -45,8 +46,7 @@ describe('the agent console in Chromium', () => {
     host.setSnippets({ demo: snippet, hostile: snippet, refused: snippet });
     await createUser(running.db.models, { ...AGENT, role: 'agent' });
     await mkdir(SCREENSHOTS, { recursive: true });
-    for (let i = 0; i < 300 && !running.chat.ready; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(running.chat.status()).toMatchObject({ ready: true });
+    await waitForModel(running);
   }, 60_000);
 
   afterEach(async () => {

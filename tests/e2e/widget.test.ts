@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningParley, startParley } from '../../server/index.js';
 import { createSite, embedSnippet, type StoredSite } from '../../server/sites/index.js';
 import { tempDataDir, testEnv } from '../support/env.js';
+import { waitForModel } from '../support/serving.js';
 import { launchChromium } from './support/chromium.js';
 import { type HostSite, startHostSite } from './support/host-site.js';
 import { focusedInWidget, openShadowRootsForTests, recordStreaming, widget } from './support/widget-page.js';
@@ -54,8 +55,7 @@ describe('the chat widget in Chromium', () => {
       refused: embedSnippet(running.url, elsewhere.publicKey),
     });
     await mkdir(SCREENSHOTS, { recursive: true });
-    for (let i = 0; i < 300 && !running.chat.ready; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(running.chat.status()).toMatchObject({ ready: true });
+    await waitForModel(running);
   }, 60_000);
 
   afterEach(async () => {

@@ -9,6 +9,7 @@ import { type RunningParley, startParley } from '../../server/index.js';
 import { createSite } from '../../server/sites/index.js';
 import { ApiClient } from '../support/api-client.js';
 import { tempDataDir, testEnv } from '../support/env.js';
+import { waitForModel } from '../support/serving.js';
 import { clientMessageId, connectVisitor, nextReply } from '../support/widget-client.js';
 
 const PASSWORD = 'correct horse battery';
@@ -50,7 +51,7 @@ describe('the admin API', () => {
       baseModel: v1!.baseModel,
       metrics: { validationLoss: 1.9 },
     });
-    for (let i = 0; i < 300 && !running.chat.ready; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitForModel(running);
   }, 60_000);
   afterAll(async () => {
     await running.widget.replies.idle();

@@ -24,6 +24,7 @@ import { createSite, type StoredSite } from '../../server/sites/index.js';
 import { ApiClient } from '../support/api-client.js';
 import { tempDataDir, testEnv } from '../support/env.js';
 import { TEST_PII_KEY } from '../support/pipeline.js';
+import { waitForModel } from '../support/serving.js';
 import { clientMessageId, connectVisitor, nextReply, type VisitorSocket } from '../support/widget-client.js';
 
 const SHOP = 'https://shop.example';
@@ -87,8 +88,7 @@ describe('the agent inbox', () => {
     });
     agent = new ApiClient(running.url);
     expect((await agent.login('dana@shop.example', PASSWORD)).status).toBe(200);
-    for (let i = 0; i < 300 && !running.chat.ready; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(running.chat.ready).toBe(true);
+    await waitForModel(running);
   }, 60_000);
   afterEach(() => {
     for (const socket of sockets.splice(0)) socket.close();

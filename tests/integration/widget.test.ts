@@ -11,6 +11,7 @@ import { type RunningParley, startParley } from '../../server/index.js';
 import { verifyVisitorToken } from '../../server/realtime/widget/visitor-token.js';
 import { createSite, type StoredSite } from '../../server/sites/index.js';
 import { tempDataDir, testEnv } from '../support/env.js';
+import { waitForModel } from '../support/serving.js';
 import {
   clientMessageId,
   connectVisitor,
@@ -29,11 +30,6 @@ const track = <T extends { socket: VisitorSocket }>(connected: T) => {
 afterEach(() => {
   for (const socket of sockets.splice(0)) socket.close();
 });
-
-async function waitUntilReady(running: RunningParley) {
-  for (let i = 0; i < 300 && !running.chat.ready; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(running.chat.status()).toMatchObject({ ready: true });
-}
 
 const storedMessages = async (running: RunningParley, conversationId: string) =>
   (await running.db.models.Conversation.findById(conversationId).lean())!.messages;
@@ -61,7 +57,7 @@ describe('the widget namespace, serving the starter model', () => {
       texts: { fr: { title: 'Parlez à Boutique' } },
     });
     other = await createSite(running.db.models, { name: 'other', origins: ['https://other.example'] });
-    await waitUntilReady(running);
+    await waitForModel(running);
   });
   afterAll(async () => {
     await running.widget.replies.idle();

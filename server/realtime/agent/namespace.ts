@@ -21,6 +21,7 @@ import { HttpError } from '../../errors.js';
 import type { AdminJobEventMap, AdminJobEvents } from '../../jobs/admin-jobs.js';
 import type { Logger } from '../../logger.js';
 import { type JobEvent, type ProgressEvent, trainingJobEvents } from '../../train/job.js';
+import { rejectUnknownEvents } from '../unknown-events.js';
 import {
   AGENT_NAMESPACE,
   type AgentClientToServer,
@@ -140,15 +141,12 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
         reply({ ok: false, error: 'internal', message: 'Something went wrong on our side.' });
       }
     });
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (event in AGENT_EVENT_ACCESS) return;
-      const ack = args.at(-1);
-      if (typeof ack === 'function')
-        ack({ ok: false, error: 'invalid_payload', message: `Unknown event "${event}".` });
-    });
+    rejectUnknownEvents(socket as unknown as Socket, (event) => event in AGENT_EVENT_ACCESS);
   });
 
+  // Each visitor message and bot reply lands here: read nothing while no console is connected.
   const updated = async (conversationId: ObjectId | string) => {
+    if (!namespace.adapter.rooms.get(AGENTS_ROOM)?.size) return;
     try {
       const conversation = await loadLiveConversation(models, conversationId.toString());
       namespace.to(AGENTS_ROOM).emit('conversation:updated', await summarizeOne(models, conversation));

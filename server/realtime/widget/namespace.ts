@@ -4,7 +4,7 @@
  * the signed token they bring back (or a new one), and their conversation follows from it, so no
  * event ever names a conversation and one visitor cannot reach another's.
  */
-import { ObjectId } from 'mongodb';
+import type { ObjectId } from 'mongodb';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ConversationEventMap, ConversationEvents } from '../../conversations/events.js';
@@ -25,6 +25,7 @@ import { sourceIdFor } from '../../ingest/sources.js';
 import type { Logger } from '../../logger.js';
 import type { ChatEngine } from '../../serving/engine.js';
 import { findSiteByKey, isOriginAllowed, type StoredSite, widgetSiteConfig } from '../../sites/index.js';
+import { rejectUnknownEvents } from '../unknown-events.js';
 import { BotReplies } from './bot-replies.js';
 import { asksForHuman } from './handoff-intent.js';
 import { presentWidgetMessage } from './present.js';
@@ -245,11 +246,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
   function registerHandlers(socket: WidgetSocket): void {
     const { site } = socket.data;
 
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (KNOWN_EVENTS.has(event)) return;
-      const ack = args.at(-1);
-      if (typeof ack === 'function') ack(failed('invalid_payload', `Unknown event "${event}".`));
-    });
+    rejectUnknownEvents(socket as unknown as Socket, (event) => KNOWN_EVENTS.has(event));
 
     handle(socket, 'message:send', sendMessageSchema, async ({ clientMessageId, text }) => {
       const trimmed = text.trim();
@@ -367,6 +364,3 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
     },
   };
 }
-
-/** A fresh id for a message the server writes (bot or agent). */
-export const newMessageId = () => new ObjectId();

@@ -3,7 +3,7 @@
 import { recordAudit } from '../../audit.js';
 import type { Endpoint } from '../../auth/policy.js';
 import type { Models } from '../../db/models/index.js';
-import { createSite, findSiteByName, presentSite, type StoredSite, updateSite } from '../../sites/index.js';
+import { createSite, presentSite, type StoredSite, updateSite } from '../../sites/index.js';
 
 export function siteEndpoints(deps: { models: Models; publicUrl: () => string }): Endpoint[] {
   const { models } = deps;
@@ -37,7 +37,6 @@ export function siteEndpoints(deps: { models: Models; publicUrl: () => string })
       path: '/sites/:name',
       access: 'admin',
       async handler(req, res) {
-        await findSiteByName(models, String(req.params.name));
         const site = await updateSite(models, String(req.params.name), req.body ?? {});
         await recordAudit(models, {
           action: 'site.update',

@@ -2,9 +2,9 @@
  * Builds the console (client/console, Preact) with esbuild: one JS bundle, one stylesheet and the
  * page that loads them by content hash. In memory, once per process.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { hashedAsset as asset, type HashedAsset } from '../built-assets.js';
 
 export const CONSOLE_PATH = '/console';
 export const CONSOLE_JS_PATH = '/console/assets/console.js';
@@ -13,23 +13,12 @@ export const CONSOLE_CSS_PATH = '/console/assets/console.css';
 const CONSOLE_DIR = path.join(import.meta.dirname, '..', '..', '..', 'client', 'console');
 const BROWSER_TARGET = 'es2020';
 
-export interface ConsoleAsset {
-  body: Buffer;
-  /** A strong ETag: the content's hash, quoted. */
-  etag: string;
-  /** The first characters of the content hash, the `v` the page asks for. */
-  version: string;
-}
+export type ConsoleAsset = HashedAsset;
 
 export interface ConsoleAssets {
   html: ConsoleAsset;
   js: ConsoleAsset;
   css: ConsoleAsset;
-}
-
-function asset(body: Buffer): ConsoleAsset {
-  const hash = createHash('sha256').update(body).digest('base64url');
-  return { body, etag: `"${hash}"`, version: hash.slice(0, 16) };
 }
 
 export async function buildConsoleAssets(): Promise<ConsoleAssets> {

@@ -4,6 +4,7 @@
  * runs no inline script or style, and its Content-Security-Policy says so.
  */
 import { type RequestHandler, Router } from 'express';
+import { buildOnce } from '../built-assets.js';
 import {
   buildConsoleAssets,
   CONSOLE_CSS_PATH,
@@ -42,14 +43,7 @@ const HTML_HEADERS = {
 
 export function consoleAssetRoutes(options: ConsoleAssetOptions = {}): Router {
   const buildAssets = options.build ?? buildConsoleAssets;
-  let built: Promise<ConsoleAssets> | null = null;
-  const assets = (): Promise<ConsoleAssets> => {
-    built ??= buildAssets().catch((error: unknown) => {
-      built = null; // a later request tries again
-      throw error;
-    });
-    return built;
-  };
+  const assets = buildOnce(buildAssets);
 
   const serveAsset =
     (pick: (assets: ConsoleAssets) => ConsoleAsset, contentType: string): RequestHandler =>

@@ -3,9 +3,9 @@
  * a classic script every host page runs) and the chat app (an ES module the loader imports on
  * first open). In memory, once per process.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { type HashedAsset, hashedAsset } from '../built-assets.js';
 
 export const LOADER_PATH = '/widget.js';
 export const CHAT_PATH = '/widget/chat.js';
@@ -13,11 +13,7 @@ export const CHAT_PATH = '/widget/chat.js';
 const WIDGET_DIR = path.join(import.meta.dirname, '..', '..', '..', 'client', 'widget');
 const BROWSER_TARGET = 'es2020';
 
-export interface WidgetAsset {
-  body: Buffer;
-  /** A strong ETag: the content's hash, quoted. */
-  etag: string;
-}
+export type WidgetAsset = HashedAsset;
 
 export interface WidgetAssets {
   loader: WidgetAsset;
@@ -27,16 +23,16 @@ export interface WidgetAssets {
 export async function buildWidgetAssets(): Promise<WidgetAssets> {
   const chat = await bundle('chat/index.ts', 'esm');
   // The loader names the chunk with its hash, so a cached loader never pairs with another build's chunk.
-  const chatUrl = `${CHAT_PATH}?v=${chat.hash.slice(0, 16)}`;
+  const chatUrl = `${CHAT_PATH}?v=${chat.version}`;
   const loader = await bundle('loader.ts', 'iife', { __PARLEY_CHAT_PATH__: JSON.stringify(chatUrl) });
-  return { loader: loader.asset, chat: chat.asset };
+  return { loader, chat };
 }
 
 async function bundle(
   entry: string,
   format: 'esm' | 'iife',
   define: Record<string, string> = {},
-): Promise<{ asset: WidgetAsset; hash: string }> {
+): Promise<WidgetAsset> {
   const result = await build({
     entryPoints: [path.join(WIDGET_DIR, entry)],
     bundle: true,
@@ -52,7 +48,5 @@ async function bundle(
   });
   const file = result.outputFiles[0];
   if (!file) throw new Error(`esbuild produced no output for client/widget/${entry}`);
-  const body = Buffer.from(file.contents);
-  const hash = createHash('sha256').update(body).digest('base64url');
-  return { asset: { body, etag: `"${hash}"` }, hash };
+  return hashedAsset(Buffer.from(file.contents));
 }

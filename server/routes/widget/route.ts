@@ -5,6 +5,7 @@
  * require cross-origin resource policy.
  */
 import { type RequestHandler, Router } from 'express';
+import { buildOnce } from '../built-assets.js';
 import { buildWidgetAssets, CHAT_PATH, LOADER_PATH, type WidgetAsset, type WidgetAssets } from './build.js';
 
 export interface WidgetAssetOptions {
@@ -15,14 +16,7 @@ const CACHE_CONTROL = 'public, max-age=300';
 
 export function widgetAssetRoutes(options: WidgetAssetOptions = {}): Router {
   const buildAssets = options.build ?? buildWidgetAssets;
-  let built: Promise<WidgetAssets> | null = null;
-  const assets = (): Promise<WidgetAssets> => {
-    built ??= buildAssets().catch((error: unknown) => {
-      built = null; // a later request tries again
-      throw error;
-    });
-    return built;
-  };
+  const assets = buildOnce(buildAssets);
 
   const serve =
     (pick: (assets: WidgetAssets) => WidgetAsset, headers: Record<string, string> = {}): RequestHandler =>
