@@ -8,6 +8,7 @@ import { type ApiClient, ApiError, createApiClient, errorMessage } from './api.j
 import { AdminsOnly } from './components/admin.js';
 import { HelpDialog } from './components/help-dialog.js';
 import { Console, type ConsoleContext } from './context.js';
+import { pageShortcut } from './hooks.js';
 import { updateWaiting } from './inbox-state.js';
 import { Live, type LiveState } from './live.js';
 import { AuditPage } from './pages/audit.js';
@@ -32,7 +33,6 @@ import {
   type Route,
   routeTitle,
 } from './routes.js';
-import { shortcutFor } from './shortcuts.js';
 
 type Boot =
   | { state: 'loading' }
@@ -171,16 +171,7 @@ function SignedIn({
   // "?" opens the shortcuts from any page.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (document.querySelector('dialog[open]')) return;
-      const action = shortcutFor({
-        key: event.key,
-        ctrlKey: event.ctrlKey,
-        metaKey: event.metaKey,
-        altKey: event.altKey,
-        isComposing: event.isComposing,
-        target: event.target as HTMLElement | null,
-      });
-      if (action === 'help') {
+      if (pageShortcut(event) === 'help') {
         event.preventDefault();
         setHelpOpen(true);
       }

@@ -19,16 +19,7 @@ export function useShortcuts(
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.defaultPrevented) return;
-      // A dialog open on top (help, say) has the keys.
-      if (document.querySelector('dialog[open]')) return;
-      const action = shortcutFor({
-        key: event.key,
-        ctrlKey: event.ctrlKey,
-        metaKey: event.metaKey,
-        altKey: event.altKey,
-        isComposing: event.isComposing,
-        target: event.target as HTMLElement | null,
-      });
+      const action = pageShortcut(event);
       if (!action || action === 'help') return;
       event.preventDefault();
       latest.current(action, event);
@@ -36,6 +27,31 @@ export function useShortcuts(
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, []);
+}
+
+/** The shortcut a key press on the page means; none while a dialog open on top (help, say) has the keys. */
+export function pageShortcut(event: KeyboardEvent): ShortcutAction | null {
+  if (document.querySelector('dialog[open]')) return null;
+  return shortcutFor({
+    key: event.key,
+    ctrlKey: event.ctrlKey,
+    metaKey: event.metaKey,
+    altKey: event.altKey,
+    isComposing: event.isComposing,
+    target: event.target as HTMLElement | null,
+  });
+}
+
+/** A modal <dialog> (showModal: focus inside, Escape cancels) shown while `open`, closed when not. */
+export function useModal(open: boolean) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+  return ref;
 }
 
 /** Moves the focus to `ref` whenever `key` changes (a new page, another conversation). */

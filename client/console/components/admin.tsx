@@ -126,6 +126,46 @@ export const describedBy = (id: string, error: string | undefined, help = true) 
   'aria-describedby': [help ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(' '),
 });
 
+/** A `Field` around a one-line <input>: its help (when given) and error described, `onValue` on each keystroke. */
+export function TextField({
+  id,
+  label,
+  help,
+  error,
+  value,
+  onValue,
+  type = 'text',
+  inputMode,
+  autocomplete,
+  spellcheck,
+}: {
+  id: string;
+  label: string;
+  help?: string;
+  error?: string | undefined;
+  value: string;
+  onValue: (value: string) => void;
+  type?: 'text' | 'password' | 'email' | 'date';
+  inputMode?: 'decimal' | 'numeric';
+  autocomplete?: string;
+  spellcheck?: boolean;
+}) {
+  return (
+    <Field id={id} label={label} help={help} error={error}>
+      <input
+        {...describedBy(id, error, Boolean(help))}
+        // Preact types each input type with the roles it allows, a union one variable cannot meet; no role here.
+        type={type as 'text'}
+        inputMode={inputMode}
+        autocomplete={autocomplete}
+        spellcheck={spellcheck}
+        value={value}
+        onInput={(event) => onValue(event.currentTarget.value)}
+      />
+    </Field>
+  );
+}
+
 const STATUS_TONES: Record<string, string> = {
   active: 'ok',
   ready: 'ok',

@@ -1,15 +1,9 @@
 /** The keyboard shortcuts, in a modal dialog (the native <dialog>: focus stays inside, Escape closes). */
-import { useEffect, useRef } from 'preact/hooks';
+import { useModal } from '../hooks.js';
 import { SHORTCUTS } from '../shortcuts.js';
 
 export function HelpDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
+  const ref = useModal(open);
 
   return (
     <dialog ref={ref} class="help" aria-labelledby="help-title" onClose={onClose}>

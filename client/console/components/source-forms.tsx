@@ -20,7 +20,7 @@ import {
 } from '../admin-forms.js';
 import { errorMessage } from '../api.js';
 import { useAdminApi } from '../hooks.js';
-import { describedBy, Field } from './admin.js';
+import { describedBy, TextField } from './admin.js';
 
 const JSON_PLACEHOLDER = `{
   "shape": "message-per-document",
@@ -226,56 +226,45 @@ export function AddSourceForm({
   return (
     <form class="admin-form source-form" onSubmit={(event) => void submit(event)} noValidate>
       <div class="form-grid">
-        <Field
+        <TextField
           id={`${prefix}-name`}
           label="Name"
           help="Short and permanent: letters, digits, _ . and -."
           error={errors.name}
-        >
-          <input
-            {...describedBy(`${prefix}-name`, errors.name)}
-            type="text"
-            autocomplete="off"
-            spellcheck={false}
-            value={form.name}
-            onInput={(event) => set('name', event.currentTarget.value)}
-          />
-        </Field>
-        <Field
+          autocomplete="off"
+          spellcheck={false}
+          value={form.name}
+          onValue={(value) => set('name', value)}
+        />
+        <TextField
           id={`${prefix}-uri`}
           label="Connection string"
           help="A secret: Parley keeps it and never shows it again, here or anywhere. mongodb://… or mongodb+srv://…, or self for Parley's own database server."
           error={errors.uri}
-        >
-          <input
-            {...describedBy(`${prefix}-uri`, errors.uri)}
-            type="password"
-            autocomplete="off"
-            spellcheck={false}
-            value={form.uri}
-            onInput={(event) => set('uri', event.currentTarget.value)}
-          />
-        </Field>
-        <Field id={`${prefix}-database`} label="Database" error={errors.database}>
-          <input
-            {...describedBy(`${prefix}-database`, errors.database, false)}
-            type="text"
-            autocomplete="off"
-            spellcheck={false}
-            value={form.database}
-            onInput={(event) => set('database', event.currentTarget.value)}
-          />
-        </Field>
-        <Field id={`${prefix}-collection`} label="Collection" error={errors.collection}>
-          <input
-            {...describedBy(`${prefix}-collection`, errors.collection, false)}
-            type="text"
-            autocomplete="off"
-            spellcheck={false}
-            value={form.collection}
-            onInput={(event) => set('collection', event.currentTarget.value)}
-          />
-        </Field>
+          type="password"
+          autocomplete="off"
+          spellcheck={false}
+          value={form.uri}
+          onValue={(value) => set('uri', value)}
+        />
+        <TextField
+          id={`${prefix}-database`}
+          label="Database"
+          error={errors.database}
+          autocomplete="off"
+          spellcheck={false}
+          value={form.database}
+          onValue={(value) => set('database', value)}
+        />
+        <TextField
+          id={`${prefix}-collection`}
+          label="Collection"
+          error={errors.collection}
+          autocomplete="off"
+          spellcheck={false}
+          value={form.collection}
+          onValue={(value) => set('collection', value)}
+        />
       </div>
       <div class="test-connection">
         <button type="button" onClick={() => void test()} disabled={testing}>

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { DatasetView, SourceView } from '../admin-api.js';
 import { type DatasetForm, datasetBuild, datasetFormDefaults } from '../admin-forms.js';
 import { errorMessage } from '../api.js';
-import { AdminPage, describedBy, Field, Loaded, StatusBadge } from '../components/admin.js';
+import { AdminPage, Loaded, StatusBadge, TextField } from '../components/admin.js';
 import { useConsole } from '../context.js';
 import { formatCount, formatDate } from '../format.js';
 import { useAdminApi, useResource } from '../hooks.js';
@@ -141,35 +141,24 @@ function BuildForm({
         </p>
       </fieldset>
       <div class="form-grid">
-        <Field
+        <TextField
           id="build-since"
           label="Conversations since (optional)"
           help="Leave empty for everything ingested."
           error={errors.since}
-        >
-          <input
-            {...describedBy('build-since', errors.since)}
-            type="date"
-            value={form.since}
-            onInput={(event) => setForm((current) => ({ ...current, since: event.currentTarget.value }))}
-          />
-        </Field>
-        <Field
+          type="date"
+          value={form.since}
+          onValue={(since) => setForm((current) => ({ ...current, since }))}
+        />
+        <TextField
           id="build-validation"
           label="Validation %"
           help="Conversations held out to measure the model on (0 to 50)."
           error={errors.validationPercent}
-        >
-          <input
-            {...describedBy('build-validation', errors.validationPercent)}
-            type="text"
-            inputMode="numeric"
-            value={form.validationPercent}
-            onInput={(event) =>
-              setForm((current) => ({ ...current, validationPercent: event.currentTarget.value }))
-            }
-          />
-        </Field>
+          inputMode="numeric"
+          value={form.validationPercent}
+          onValue={(validationPercent) => setForm((current) => ({ ...current, validationPercent }))}
+        />
       </div>
       <p class="error form-error" role="alert">
         {serverError}

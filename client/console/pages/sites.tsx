@@ -6,7 +6,7 @@ import { useRef, useState } from 'preact/hooks';
 import type { SiteView } from '../admin-api.js';
 import { type SiteField, type SiteForm, siteFormFrom, siteRequest } from '../admin-forms.js';
 import { errorMessage } from '../api.js';
-import { AdminPage, describedBy, Field, Loaded, StatusBadge } from '../components/admin.js';
+import { AdminPage, describedBy, Field, Loaded, StatusBadge, TextField } from '../components/admin.js';
 import { formatPercent } from '../format.js';
 import { useAdminApi, useResource } from '../hooks.js';
 
@@ -234,20 +234,15 @@ function SiteEditor({
     <form class="admin-form" onSubmit={(event) => void submit(event)} noValidate>
       <div class="form-grid">
         {site ? null : (
-          <Field
+          <TextField
             id={`${prefix}-name`}
             label="Name"
             help="Short and permanent: the site's chats become the source widget:name."
             error={errors.name}
-          >
-            <input
-              {...describedBy(`${prefix}-name`, errors.name)}
-              type="text"
-              autocomplete="off"
-              value={form.name}
-              onInput={(event) => set('name', event.currentTarget.value)}
-            />
-          </Field>
+            autocomplete="off"
+            value={form.name}
+            onValue={(value) => set('name', value)}
+          />
         )}
         <Field
           id={`${prefix}-origins`}
@@ -263,20 +258,15 @@ function SiteEditor({
             onInput={(event) => set('origins', event.currentTarget.value)}
           />
         </Field>
-        <Field
+        <TextField
           id={`${prefix}-handoffThreshold`}
           label="Handoff threshold"
           help="A bot reply less confident than this (0 to 1) hands the chat to a person; 0 never does."
           error={errors.handoffThreshold}
-        >
-          <input
-            {...describedBy(`${prefix}-handoffThreshold`, errors.handoffThreshold)}
-            type="text"
-            inputMode="decimal"
-            value={form.handoffThreshold}
-            onInput={(event) => set('handoffThreshold', event.currentTarget.value)}
-          />
-        </Field>
+          inputMode="decimal"
+          value={form.handoffThreshold}
+          onValue={(value) => set('handoffThreshold', value)}
+        />
       </div>
       <fieldset class="theme-fieldset">
         <legend>Theme</legend>
@@ -306,19 +296,14 @@ function SiteEditor({
               <option value="headset">Headset</option>
             </select>
           </Field>
-          <Field
+          <TextField
             id={`${prefix}-fontFamily`}
             label="Font"
             help='A CSS font-family list, such as "Inter", sans-serif'
             error={errors.fontFamily}
-          >
-            <input
-              {...describedBy(`${prefix}-fontFamily`, errors.fontFamily)}
-              type="text"
-              value={form.fontFamily}
-              onInput={(event) => set('fontFamily', event.currentTarget.value)}
-            />
-          </Field>
+            value={form.fontFamily}
+            onValue={(value) => set('fontFamily', value)}
+          />
         </div>
       </fieldset>
       <p class="error form-error" role="alert">

@@ -14,7 +14,7 @@ import type {
   TrainingJobView,
 } from '../admin-api.js';
 import { errorMessage } from '../api.js';
-import { AdminPage, describedBy, Field, Loaded, StatusBadge } from '../components/admin.js';
+import { AdminPage, describedBy, Field, Loaded, StatusBadge, TextField } from '../components/admin.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { LossChart } from '../components/loss-chart.js';
 import { ProgressBar } from '../components/progress-bar.js';
@@ -122,16 +122,16 @@ function TrainingFormView({ datasets }: { datasets: DatasetView[] }) {
     field: Exclude<TrainingField, 'datasetId' | 'mode' | 'dp' | 'unit'>,
     label: string,
   ) => (
-    <Field id={`train-${field}`} label={label} help={TRAINING_HELP[field]} error={errors[field]}>
-      <input
-        {...describedBy(`train-${field}`, errors[field])}
-        type="text"
-        inputMode="decimal"
-        autocomplete="off"
-        value={form[field]}
-        onInput={(event) => set(field, event.currentTarget.value)}
-      />
-    </Field>
+    <TextField
+      id={`train-${field}`}
+      label={label}
+      help={TRAINING_HELP[field]}
+      error={errors[field]}
+      inputMode="decimal"
+      autocomplete="off"
+      value={form[field]}
+      onValue={(value) => set(field, value)}
+    />
   );
 
   return (

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import type { NewUser, UserView } from '../admin-api.js';
 import { newUserRequest, type UserField } from '../admin-forms.js';
 import { errorMessage } from '../api.js';
-import { AdminPage, describedBy, Field, Loaded, StatusBadge } from '../components/admin.js';
+import { AdminPage, Field, Loaded, StatusBadge, TextField } from '../components/admin.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { useConsole } from '../context.js';
 import { formatDate } from '../format.js';
@@ -208,24 +208,23 @@ function AddUser({ onAdded }: { onAdded: (user: { name: string }) => void }) {
   return (
     <form class="admin-form" onSubmit={(event) => void submit(event)} noValidate>
       <div class="form-grid">
-        <Field id="user-email" label="Email" error={errors.email}>
-          <input
-            {...describedBy('user-email', errors.email, false)}
-            type="email"
-            autocomplete="off"
-            value={form.email}
-            onInput={(event) => set('email', event.currentTarget.value)}
-          />
-        </Field>
-        <Field id="user-name" label="Name" error={errors.name}>
-          <input
-            {...describedBy('user-name', errors.name, false)}
-            type="text"
-            autocomplete="off"
-            value={form.name}
-            onInput={(event) => set('name', event.currentTarget.value)}
-          />
-        </Field>
+        <TextField
+          id="user-email"
+          label="Email"
+          error={errors.email}
+          type="email"
+          autocomplete="off"
+          value={form.email}
+          onValue={(value) => set('email', value)}
+        />
+        <TextField
+          id="user-name"
+          label="Name"
+          error={errors.name}
+          autocomplete="off"
+          value={form.name}
+          onValue={(value) => set('name', value)}
+        />
         <Field id="user-role" label="Role">
           <select
             id="user-role"
@@ -236,20 +235,16 @@ function AddUser({ onAdded }: { onAdded: (user: { name: string }) => void }) {
             <option value="admin">Admin</option>
           </select>
         </Field>
-        <Field
+        <TextField
           id="user-password"
           label="Password"
           help="At least 12 characters. Share it safely; they can use it at once."
           error={errors.password}
-        >
-          <input
-            {...describedBy('user-password', errors.password)}
-            type="password"
-            autocomplete="new-password"
-            value={form.password}
-            onInput={(event) => set('password', event.currentTarget.value)}
-          />
-        </Field>
+          type="password"
+          autocomplete="new-password"
+          value={form.password}
+          onValue={(value) => set('password', value)}
+        />
       </div>
       <p class="error form-error" role="alert">
         {serverError}
