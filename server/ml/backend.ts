@@ -47,10 +47,19 @@ export function isInstalled(name: string): boolean {
   return (require.resolve.paths(name) ?? []).some((dir) => existsSync(path.join(dir, name, 'package.json')));
 }
 
-/** Native bindings and WebGPU are optional dependencies: a missing one is a normal outcome, not a crash. */
+/**
+ * Native bindings and WebGPU are optional dependencies: a missing one is a normal outcome, not a crash.
+ * The installed ones are imported by literal specifiers, so that a bundler (bench/gpu) can include them.
+ */
+const IMPORTERS: Record<string, () => Promise<unknown>> = {
+  webgpu: () => import('webgpu'),
+  '@tensorflow/tfjs-backend-webgpu': () => import('@tensorflow/tfjs-backend-webgpu'),
+  '@tensorflow/tfjs-backend-wasm': () => import('@tensorflow/tfjs-backend-wasm'),
+};
+
 async function load(specifier: string): Promise<unknown> {
   try {
-    return await import(specifier);
+    return await (IMPORTERS[specifier]?.() ?? import(specifier));
   } catch (error) {
     const { code, message } = error as { code?: string; message?: string };
     if (code === 'ERR_MODULE_NOT_FOUND' && message?.includes(`'${specifier}'`))

@@ -4,6 +4,7 @@
  * the expected batch size q·N. An empty Poisson sample still gets its noise.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../ml/sum-tensors.js';
 import { clipAndSum } from '../privacy/dp/clip.js';
 import { addGaussianNoise } from '../privacy/dp/noise.js';
 import { sumByUnit } from '../privacy/dp/per-example-grads.js';
@@ -67,7 +68,7 @@ export async function privatizedGradients(
   });
   tf.dispose(perExample.flat());
   // One read per step, asynchronous: webgpu has no synchronous reads in Node.
-  const total = losses.length === 0 ? null : tf.addN(losses);
+  const total = losses.length === 0 ? null : sumTensors(losses);
   const lossSum = total === null ? 0 : (await total.data())[0]!;
   tf.dispose([...losses, ...(total ? [total] : [])]);
   return { grads, lossSum };

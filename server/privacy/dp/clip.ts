@@ -3,6 +3,7 @@
  * leading axis over units (examples or customers), [units, ...variable shape].
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../../ml/sum-tensors.js';
 
 /** Opacus' guard against dividing by a zero norm. */
 const NORM_EPSILON = 1e-6;
@@ -11,7 +12,7 @@ const NORM_EPSILON = 1e-6;
 export function unitNorms(grads: tf.Tensor[]): tf.Tensor1D {
   return tf.tidy(() => {
     const squares = grads.map((grad) => tf.sum(tf.square(grad.reshape([grad.shape[0]!, -1])), 1));
-    return tf.sqrt(tf.addN(squares)) as tf.Tensor1D;
+    return tf.sqrt(sumTensors(squares)) as tf.Tensor1D;
   });
 }
 

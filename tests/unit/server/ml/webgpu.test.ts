@@ -25,6 +25,7 @@ import {
   writeTinyCheckpoint,
 } from '../../../../server/ml/testing/tiny-checkpoint.js';
 import { AdamW } from '../../../../server/train/adamw.js';
+import { clipByGlobalNorm } from '../../../../server/train/clip.js';
 import { fullTrainable } from '../../../../server/train/full-trainable.js';
 import { type TrainExample, train } from '../../../../server/train/trainer.js';
 import { runCli } from '../../../support/cli.js';
@@ -307,6 +308,29 @@ describe('training on webgpu', () => {
     expect(losses[0]).toBeGreaterThan(examples.length * 11 * Math.log(64) * 0.8);
     for (const [i, value] of losses.slice(1).entries()) expect(value).toBeLessThan(losses[i]!);
     expect(loss).toBeLessThan(losses[0]! * 0.1); // measured: 198 → 3.5
+  });
+});
+
+describe('gradient clipping on webgpu', () => {
+  it('takes the global norm over more gradients than one shader can bind (AddN past 7 inputs)', async () => {
+    // 20 gradients: as many as a 2-layer llama's weights. tfjs-backend-webgpu's own AddN fails past
+    // 7 inputs (WebGPU allows 8 storage buffers per shader stage) and yields garbage.
+    const clip = async () => {
+      const grads = Array.from({ length: 20 }, (_, i) => tf.fill([3, 5], (i % 4) + 1));
+      const { grads: clipped, norm } = await clipByGlobalNorm(grads, 1);
+      try {
+        return { norm, first: Array.from(await clipped[0]!.data()) };
+      } finally {
+        tf.dispose([...grads, ...clipped]);
+      }
+    };
+    const before = tf.memory().numTensors;
+    const webgpu = await clip();
+    expect(tf.memory().numTensors).toBe(before);
+    const expectedNorm = Math.sqrt(15 * 5 * (1 + 4 + 9 + 16)); // each value 1-4, five times over
+    expect(webgpu.norm).toBeCloseTo(expectedNorm, 3);
+    expect(webgpu.norm).toBeCloseTo((await on('cpu', clip)).norm, 4);
+    for (const value of webgpu.first) expect(value).toBeCloseTo(1 / expectedNorm, 5);
   });
 });
 
