@@ -21,13 +21,14 @@ COPY server/cli/ensure-deps.mjs server/cli/ensure-deps.mjs
 # ships, does not read allowScripts, so nothing runs during `npm ci` and the allowed ones run afterwards.
 # tfjs-node-gpu (optional) arrives as JavaScript without its native part; the gpu stages build it.
 # The stamp tells ensure-deps (npm start, npm test) that node_modules matches the lock file.
+# ${allowed} is unquoted on purpose: one word per package.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && allowed="$(node -p "Object.entries(require('./package.json').allowScripts ?? {}).filter(([, v]) => v === true).map(([k]) => k).join(' ')")" \
   && if [ -n "${allowed}" ]; then npm rebuild ${allowed}; fi \
   && node server/cli/ensure-deps.mjs --stamp \
   && npm cache clean --force
 # Prebuilt binaries for other platforms (Dawn's and onnxruntime's for macOS, Windows, the other Linux
-# architecture): about 420 MB of the 1.2 GB. ${allowed} above is unquoted on purpose: one word per package.
+# architecture): about 420 MB of the 1.2 GB.
 RUN arch="$(node -p process.arch)" \
   && find node_modules/webgpu/dist -mindepth 1 -maxdepth 1 ! -name "linux-${arch}" -exec rm -rf {} + \
   && for dir in node_modules/onnxruntime-node/bin/napi-v*; do \
