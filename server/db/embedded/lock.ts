@@ -16,6 +16,13 @@ const LOCK_FILE = 'embedded-db.lock.json';
 
 export const lockPath = (dataDir: string) => path.join(dataDir, LOCK_FILE);
 
+/**
+ * Lock files this process holds. A lock that names this process's pid but is not among them was
+ * left by an earlier process that had the same pid: a container that restarts after a crash runs
+ * Parley as PID 1 again, and would otherwise find its own pid alive and refuse to start.
+ */
+const heldHere = new Set<string>();
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -33,6 +40,7 @@ export async function readLiveLock(dataDir: string): Promise<LockInfo | null> {
   } catch {
     return null;
   }
+  if (info.pid === process.pid && !heldHere.has(path.resolve(lockPath(dataDir)))) return null;
   return isAlive(info.pid) ? info : null;
 }
 
@@ -62,9 +70,13 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
       const handle = await open(file, 'wx', 0o600);
       await handle.writeFile(JSON.stringify(info));
       await handle.close();
+      heldHere.add(path.resolve(file));
       return {
         setPort: async (port) => writeFile(file, JSON.stringify({ ...info, port }), { mode: 0o600 }),
-        release: async () => rm(file, { force: true }),
+        release: async () => {
+          heldHere.delete(path.resolve(file));
+          await rm(file, { force: true });
+        },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -48,6 +48,22 @@ describe('data directory lock', () => {
     await lock.release();
   });
 
+  it('takes over a lock left by an earlier process with the same pid (a restarted container: PID 1 again)', async () => {
+    await writeFile(lockPath(dir), JSON.stringify({ pid: process.pid, port: 1, startedAt: '' }));
+    expect(await readLiveLock(dir)).toBeNull();
+    const lock = await acquireDataDirLock(dir);
+    expect(await readLiveLock(dir)).toMatchObject({ pid: process.pid });
+    await lock.release();
+  });
+
+  it('refuses a second lock on the same directory in the same process', async () => {
+    const lock = await acquireDataDirLock(dir);
+    await expect(acquireDataDirLock(dir)).rejects.toBeInstanceOf(DataDirLockedError);
+    await lock.release();
+    const again = await acquireDataDirLock(dir);
+    await again.release();
+  });
+
   it('removes the lock file on release', async () => {
     const lock = await acquireDataDirLock(dir);
     await lock.release();
