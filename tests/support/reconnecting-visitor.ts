@@ -121,7 +121,8 @@ export class ReconnectingVisitor {
     for (const listener of [...this.changed]) listener();
   }
 
-  private until(done: () => boolean): Promise<void> {
+  /** Resolves once `done` holds, checked whenever something arrives. */
+  until(done: () => boolean): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
         if (!done()) return;

@@ -92,6 +92,10 @@ export class BotReplies {
     const key = conversationId.toHexString();
     const claim = await (this.deps.claims ?? localReplyClaims).claim(key);
     if (!claim.granted) {
+      this.deps.logger.debug(
+        { conversation: key, retryInMs: claim.retryInMs },
+        'another server is answering this conversation; asking again when its claim lapses',
+      );
       this.retryLater(conversationId, handoffThreshold, claim.retryInMs);
       return;
     }

@@ -25,29 +25,29 @@ const granted: ClaimOutcome = { granted: true, release: async () => undefined };
 export const localReplyClaims: ReplyClaims = { claim: async () => granted };
 
 export const CLAIM_TTL_MS = 5000;
-const RENEW_EVERY_MS = 1500;
 /** Asked again this soon when the key vanished between SET and PTTL. */
 const MIN_RETRY_MS = 50;
 
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
-export function redisReplyClaims(redis: RedisClient): ReplyClaims {
+/** `ttlMs`: how long a claim outlives its holder's last renewal (renewed every third of it). */
+export function redisReplyClaims(redis: RedisClient, { ttlMs = CLAIM_TTL_MS } = {}): ReplyClaims {
   return {
     async claim(conversationId) {
       const key = `parley:reply:${conversationId}`;
       const token = randomUUID();
       const set = await redis.set(key, token, {
         condition: 'NX',
-        expiration: { type: 'PX', value: CLAIM_TTL_MS },
+        expiration: { type: 'PX', value: ttlMs },
       });
       if (set !== 'OK') {
         const left = await redis.pTTL(key);
         return { granted: false, retryInMs: Math.max(MIN_RETRY_MS, left) };
       }
       const renew = setInterval(() => {
-        redis.eval(RENEW, { keys: [key], arguments: [token, String(CLAIM_TTL_MS)] }).catch(() => undefined);
-      }, RENEW_EVERY_MS).unref();
+        redis.eval(RENEW, { keys: [key], arguments: [token, String(ttlMs)] }).catch(() => undefined);
+      }, ttlMs / 3).unref();
       return {
         granted: true,
         async release() {
