@@ -69,6 +69,10 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
         logger.warn(
           'REDIS_URL is set but MONGODB_URI is not: this server keeps its conversations in its own embedded database, which other servers cannot read',
         );
+      if (!env.SESSION_SECRET)
+        logger.warn(
+          'REDIS_URL is set but SESSION_SECRET is not: give every server the same SESSION_SECRET, or sign-ins and visitor tokens from one server are refused by the others',
+        );
     }
     let seeded: SeedSummary | null = null;
     if (env.PARLEY_DEMO && !(await isSeeded(db.models))) {

@@ -35,25 +35,30 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 export function redisReplyClaims(redis: RedisClient, { ttlMs = CLAIM_TTL_MS } = {}): ReplyClaims {
   return {
     async claim(conversationId) {
+      // While Redis is unreachable or failing no server can tell who answers: a visitor rather
+      // gets an answer (rarely two) than none. (node-redis would hold the command until it
+      // reconnects.)
+      if (!redis.isReady) return granted;
       const key = `parley:reply:${conversationId}`;
       const token = randomUUID();
-      const set = await redis.set(key, token, {
-        condition: 'NX',
-        expiration: { type: 'PX', value: ttlMs },
-      });
+      const set = await redis
+        .set(key, token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })
+        .catch(() => 'OK' as const);
       if (set !== 'OK') {
-        const left = await redis.pTTL(key);
+        const left = await redis.pTTL(key).catch(() => ttlMs);
         return { granted: false, retryInMs: Math.max(MIN_RETRY_MS, left) };
       }
       const renew = setInterval(() => {
-        redis.eval(RENEW, { keys: [key], arguments: [token, String(ttlMs)] }).catch(() => undefined);
+        if (redis.isReady)
+          redis.eval(RENEW, { keys: [key], arguments: [token, String(ttlMs)] }).catch(() => undefined);
       }, ttlMs / 3).unref();
       return {
         granted: true,
         async release() {
           clearInterval(renew);
           // Unreachable Redis: the claim lapses on its own.
-          await redis.eval(RELEASE, { keys: [key], arguments: [token] }).catch(() => undefined);
+          if (redis.isReady)
+            await redis.eval(RELEASE, { keys: [key], arguments: [token] }).catch(() => undefined);
         },
       };
     },
