@@ -38,6 +38,13 @@ export const envShape = {
     .describe(
       'MongoDB for Parley itself (any MongoDB >= 6, Atlas included). Unset: an embedded server starts.',
     ),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, { error: 'expected a redis:// or rediss:// URL' })
+    .optional()
+    .describe(
+      'Redis that several Parley servers share: Socket.IO rooms, rate limits, which process answers a chat. Unset: one process, nothing shared.',
+    ),
   PARLEY_DATA_DIR: z
     .string()
     .min(1)

@@ -17,7 +17,9 @@ import { AdminJobs } from './jobs/admin-jobs.js';
 import { listen } from './listen.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ensureStarterModel } from './ml/starter.js';
+import { rateLimiters } from './rate-limiter.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
+import { connectRedis, type SharedRedis } from './redis.js';
 import { activeVersionLabel } from './registry/active-version.js';
 import { registerStarterVersion } from './registry/starter-version.js';
 import { apiRoutes } from './routes/api/index.js';
@@ -46,7 +48,9 @@ export interface RunningParley {
   chat: ChatEngine;
   /** What the first-run seed did; null when nothing was seeded in this start. */
   seeded: SeedSummary | null;
-  /** Disconnects sockets, stops HTTP, stops the chat engine's workers, closes the database (writing the embedded snapshot). */
+  /** The Redis shared with other servers (REDIS_URL); null for a single process. */
+  redis: SharedRedis | null;
+  /** Disconnects sockets, stops HTTP, stops the chat engine's workers, closes Redis and the database (writing the embedded snapshot). */
   close(): Promise<void>;
 }
 
@@ -56,8 +60,20 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
   const sessionSecret = await loadSessionSecret(env);
   const db = await openDatabase(env, { logger });
   let chat: ChatEngine | null = null;
+  let redis: SharedRedis | null = null;
 
   try {
+    if (env.REDIS_URL) {
+      redis = await connectRedis(env.REDIS_URL, logger);
+      if (db.mode !== 'external')
+        logger.warn(
+          'REDIS_URL is set but MONGODB_URI is not: this server keeps its conversations in its own embedded database, which other servers cannot read',
+        );
+      if (!env.SESSION_SECRET)
+        logger.warn(
+          'REDIS_URL is set but SESSION_SECRET is not: give every server the same SESSION_SECRET, or sign-ins and visitor tokens from one server are refused by the others',
+        );
+    }
     let seeded: SeedSummary | null = null;
     if (env.PARLEY_DEMO && !(await isSeeded(db.models))) {
       logger.info('first start: seeding the demo source and demo users');
@@ -110,9 +126,13 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       events: conversations.events,
       maxMessageChars: env.PARLEY_WIDGET_MAX_MESSAGE_CHARS,
       loginAttemptsPerMinute: env.PARLEY_LOGIN_ATTEMPTS_PER_MINUTE,
+      limiter: rateLimiters(redis?.client ?? null),
       env,
       publicUrl: () => env.PARLEY_PUBLIC_URL ?? publicAddress,
-      refreshServing: () => engine.refresh(),
+      refreshServing: () => {
+        realtime.announceServingChange();
+        return engine.refresh();
+      },
       jobs,
     });
     const app = createApp({
@@ -129,8 +149,14 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       },
     });
     const http = createServer(app);
-    const { io, widget, agent } = createRealtime(http, {
+    const realtime = createRealtime(http, {
       models: db.models,
+      redis,
+      servingChanged: () => {
+        engine
+          .refresh()
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not swap model versions'));
+      },
       sessions,
       adminJobs: jobs.events,
       chat: engine,
@@ -143,6 +169,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       },
       logger,
     });
+    const { io, widget, agent } = realtime;
     const url = await listen(http, env.PORT, env.HOST);
     publicAddress = url;
     const { port } = http.address() as AddressInfo;
@@ -176,12 +203,15 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       sessionSecret,
       chat: engine,
       seeded,
+      redis,
       close() {
         closing ??= (async () => {
           logger.info('shutting down');
           // Tell every client first (reason "io server disconnect") and let the packets flush,
           // then close; idle keep-alive HTTP connections would otherwise hold the server open.
           const httpClosed = new Promise<void>((resolve) => http.once('close', () => resolve()));
+          // Replies in progress stop unstored; their visitors reconnect and are answered there.
+          widget.replies.close();
           io.disconnectSockets(true);
           await new Promise((resolve) => setImmediate(resolve));
           io.close();
@@ -192,6 +222,8 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
           await demo?.close();
           await jobs.close();
           await engine.close();
+          await widget.replies.idle();
+          await redis?.close();
           await db.close();
           logger.info('stopped');
         })();
@@ -200,6 +232,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
     };
   } catch (error) {
     await chat?.close();
+    await redis?.close();
     await db.close();
     throw error;
   }

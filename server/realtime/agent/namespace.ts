@@ -36,16 +36,27 @@ export interface AgentNamespaceDeps {
   sessions: StaffSessions;
   events: ConversationEvents;
   presence: AgentPresence;
+  /** Other Parley servers share this namespace's rooms (REDIS_URL). */
+  shared: boolean;
   logger: Logger;
 }
+
+/** What servers tell each other on this namespace (with REDIS_URL). */
+interface AgentServerSideEvents {
+  /** The agents connected to the sending server changed. */
+  'presence:changed': () => void;
+}
+
+/** How often each server re-reads the others' agents anyway (a server that died tells no one). */
+const REMOTE_PRESENCE_REFRESH_MS = 10_000;
 
 interface AgentData {
   user: StaffUser;
   watching: string | null;
 }
 
-type AgentSocket = Socket<AgentClientToServer, AgentServerToClient, Record<string, never>, AgentData>;
-type AgentNamespace = Namespace<AgentClientToServer, AgentServerToClient, Record<string, never>, AgentData>;
+type AgentSocket = Socket<AgentClientToServer, AgentServerToClient, AgentServerSideEvents, AgentData>;
+type AgentNamespace = Namespace<AgentClientToServer, AgentServerToClient, AgentServerSideEvents, AgentData>;
 
 /** Who may send which event: one table, checked for every event (like the REST endpoints). */
 export const AGENT_EVENT_ACCESS = { 'conversation:watch': 'staff' } as const satisfies Record<
@@ -105,18 +116,32 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
     next();
   });
 
-  const broadcastPresence = () =>
-    namespace.to(AGENTS_ROOM).emit('presence', { agentsOnline: deps.presence.online });
+  // Each server tells its own consoles; with several servers, the others tell theirs once they
+  // have read the change.
+  let toldOnline: number | null = null;
+  const tellConsoles = () => {
+    toldOnline = deps.presence.online;
+    namespace.local.to(AGENTS_ROOM).emit('presence', { agentsOnline: toldOnline });
+  };
+  const remotePresence = deps.shared
+    ? watchRemotePresence(namespace, deps, () => {
+        if (deps.presence.online !== toldOnline) tellConsoles();
+      })
+    : null;
+  const localPresenceChanged = () => {
+    tellConsoles();
+    if (deps.shared) namespace.serverSideEmit('presence:changed');
+  };
 
   namespace.on('connection', (socket: AgentSocket) => {
     const { user } = socket.data;
     void socket.join(AGENTS_ROOM);
     if (user.role === 'admin') void socket.join(ADMINS_ROOM);
     deps.presence.connected(user.id);
-    broadcastPresence();
+    localPresenceChanged();
     socket.on('disconnect', () => {
       deps.presence.disconnected(user.id);
-      broadcastPresence();
+      localPresenceChanged();
     });
 
     socket.on('conversation:watch', async (payload: unknown, ack: unknown) => {
@@ -144,9 +169,10 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
     rejectUnknownEvents(socket as unknown as Socket, (event) => event in AGENT_EVENT_ACCESS);
   });
 
-  // Each visitor message and bot reply lands here: read nothing while no console is connected.
+  // Each visitor message and bot reply lands here: read nothing while no console is connected to
+  // any server.
   const updated = async (conversationId: ObjectId | string) => {
-    if (!namespace.adapter.rooms.get(AGENTS_ROOM)?.size) return;
+    if (deps.presence.online === 0) return;
     try {
       const conversation = await loadLiveConversation(models, conversationId.toString());
       namespace.to(AGENTS_ROOM).emit('conversation:updated', await summarizeOne(models, conversation));
@@ -227,6 +253,7 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
   return {
     namespace,
     detach() {
+      remotePresence?.stop();
       deps.events.off('message', onMessage);
       deps.events.off('mode', onMode);
       deps.events.off('rated', onRated);
@@ -238,6 +265,53 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
       deps.adminJobs.off('training:done', onTrainingDone);
       trainingJobEvents.off('progress', onTrainingProgress);
       trainingJobEvents.off('event', onTrainingEvent);
+    },
+  };
+}
+
+/**
+ * Keeps `deps.presence` told which agents the other servers have, re-reading them (one
+ * `fetchSockets` over Redis) when a server says its agents changed, and every
+ * REMOTE_PRESENCE_REFRESH_MS. Reads that overlap are folded into one more.
+ */
+function watchRemotePresence(
+  namespace: AgentNamespace,
+  deps: Pick<AgentNamespaceDeps, 'presence' | 'logger'>,
+  changed: () => void,
+): { stop(): void } {
+  let reading: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+  const read = async () => {
+    const sockets = await namespace.in(AGENTS_ROOM).fetchSockets();
+    if (stopped) return;
+    deps.presence.setRemote(sockets.filter((s) => !namespace.sockets.has(s.id)).map((s) => s.data.user.id));
+    changed();
+  };
+  const refresh = () => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = (async () => {
+      do {
+        again = false;
+        await read().catch((error: unknown) =>
+          deps.logger.warn({ err: error }, 'could not read which agents the other servers have'),
+        );
+      } while (again && !stopped);
+    })().finally(() => {
+      reading = null;
+    });
+  };
+  namespace.on('presence:changed', refresh);
+  const timer = setInterval(refresh, REMOTE_PRESENCE_REFRESH_MS).unref();
+  refresh();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      namespace.off('presence:changed', refresh);
     },
   };
 }

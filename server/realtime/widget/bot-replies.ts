@@ -1,7 +1,9 @@
 /**
  * The bot's side of live conversations: one reply at a time per conversation, streamed to the
  * visitor, stored with the version that wrote it and its confidence. A reply whose confidence is
- * below the site's threshold, or no model to answer, hands the conversation to a person.
+ * below the site's threshold, or no model to answer, hands the conversation to a person. With
+ * several servers, a claim (see reply-claims.ts) makes sure only one of them answers at a time; a
+ * server that finds the conversation claimed asks again once the claim would have lapsed.
  */
 import { ObjectId } from 'mongodb';
 import type { ConversationEvents } from '../../conversations/events.js';
@@ -17,12 +19,15 @@ import type { ChatEngine } from '../../serving/engine.js';
 import type { ChatTurn } from '../../serving/types.js';
 import { presentWidgetMessage } from './present.js';
 import type { WidgetServerToClient } from './protocol.js';
+import { localReplyClaims, type ReplyClaims } from './reply-claims.js';
 
 export interface BotReplyDeps {
   models: LiveModels;
   chat: Pick<ChatEngine, 'reply'>;
   events: ConversationEvents;
   logger: Logger;
+  /** Who answers a conversation when several servers could; default: this process, at once. */
+  claims?: ReplyClaims;
   /** Emits to every socket of the conversation's visitor. */
   emit: <E extends 'reply:start' | 'reply:token' | 'reply:end'>(
     conversationId: ObjectId,
@@ -36,12 +41,16 @@ export class BotReplies {
   private readonly running = new Map<string, AbortController>();
   /** Per conversation, the newest visitor message a reply already answered. */
   private readonly answered = new Map<string, string>();
+  /** Conversations claimed by another server, to ask again when the claim lapses. */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly deps: BotReplyDeps) {}
 
   /** Answers the conversation's newest visitor messages after any reply in progress. */
   request(conversationId: ObjectId, handoffThreshold: number): Promise<void> {
     const key = conversationId.toHexString();
+    if (this.closed) return Promise.resolve();
     const previous = this.queues.get(key) ?? Promise.resolve();
     const next = previous
       .then(() => this.answer(conversationId, handoffThreshold))
@@ -63,12 +72,54 @@ export class BotReplies {
     this.running.get(conversationId.toHexString())?.abort();
   }
 
+  /**
+   * Stops every reply in progress (nothing of them is stored, nobody is handed over: the visitors
+   * reconnect to another server, which answers) and every pending retry; later requests do nothing.
+   */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
+    for (const controller of this.running.values()) controller.abort();
+  }
+
   /** Resolves when every queued reply is done. */
   async idle(): Promise<void> {
     while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
   }
 
   private async answer(conversationId: ObjectId, handoffThreshold: number): Promise<void> {
+    const key = conversationId.toHexString();
+    const claim = await (this.deps.claims ?? localReplyClaims).claim(key);
+    if (!claim.granted) {
+      this.deps.logger.debug(
+        { conversation: key, retryInMs: claim.retryInMs },
+        'another server is answering this conversation; asking again when its claim lapses',
+      );
+      this.retryLater(conversationId, handoffThreshold, claim.retryInMs);
+      return;
+    }
+    try {
+      await this.answerClaimed(conversationId, handoffThreshold);
+    } finally {
+      await claim.release();
+    }
+  }
+
+  private retryLater(conversationId: ObjectId, handoffThreshold: number, delayMs: number): void {
+    const key = conversationId.toHexString();
+    if (this.closed || this.retries.has(key)) return;
+    this.retries.set(
+      key,
+      setTimeout(() => {
+        this.retries.delete(key);
+        void this.request(conversationId, handoffThreshold);
+      }, delayMs),
+    );
+  }
+
+  /** Read after the claim: a reply another server stored meanwhile is seen here. */
+  private async answerClaimed(conversationId: ObjectId, handoffThreshold: number): Promise<void> {
     const key = conversationId.toHexString();
     const conversation = await loadConversation(this.deps.models, conversationId);
     if (conversation?.status !== 'bot') return;

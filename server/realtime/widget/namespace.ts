@@ -4,7 +4,7 @@
  * the signed token they bring back (or a new one), and their conversation follows from it, so no
  * event ever names a conversation and one visitor cannot reach another's.
  */
-import type { ObjectId } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ConversationEventMap, ConversationEvents } from '../../conversations/events.js';
@@ -23,6 +23,7 @@ import type { Models } from '../../db/models/index.js';
 import { widgetSourceName } from '../../ingest/live-conversations.js';
 import { sourceIdFor } from '../../ingest/sources.js';
 import type { Logger } from '../../logger.js';
+import type { RateLimiterFactory } from '../../rate-limiter.js';
 import type { ChatEngine } from '../../serving/engine.js';
 import { findSiteByKey, isOriginAllowed, type StoredSite, widgetSiteConfig } from '../../sites/index.js';
 import { rejectUnknownEvents } from '../unknown-events.js';
@@ -38,6 +39,7 @@ import {
   type WidgetServerToClient,
 } from './protocol.js';
 import { WidgetRateLimits } from './rate-limits.js';
+import type { ReplyClaims } from './reply-claims.js';
 import {
   describeIssues,
   handoffRequestSchema,
@@ -62,7 +64,18 @@ export interface WidgetNamespaceDeps {
   events: ConversationEvents;
   presence: AgentPresence;
   limits: WidgetLimitsConfig;
+  /** Other Parley servers share this namespace's rooms (REDIS_URL). */
+  shared: boolean;
+  /** Which server answers a conversation (shared through Redis with several servers). */
+  claims: ReplyClaims;
+  limiter: RateLimiterFactory;
   logger: Logger;
+}
+
+/** What servers tell each other on this namespace (with REDIS_URL). */
+interface WidgetServerSideEvents {
+  /** A person took the conversation over: stop the bot's reply in progress, wherever it runs. */
+  'reply:stop': (conversationId: string) => void;
 }
 
 interface VisitorData {
@@ -74,11 +87,11 @@ interface VisitorData {
   locales: string[];
 }
 
-type WidgetSocket = Socket<WidgetClientToServer, WidgetServerToClient, Record<string, never>, VisitorData>;
+type WidgetSocket = Socket<WidgetClientToServer, WidgetServerToClient, WidgetServerSideEvents, VisitorData>;
 type WidgetNamespace = Namespace<
   WidgetClientToServer,
   WidgetServerToClient,
-  Record<string, never>,
+  WidgetServerSideEvents,
   VisitorData
 >;
 
@@ -118,11 +131,12 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
   const { models, logger } = deps;
   // The Server is shared by namespaces with different event maps; this one's map is the widget's.
   const namespace = io.of(WIDGET_NAMESPACE) as unknown as WidgetNamespace;
-  const rateLimits = new WidgetRateLimits(deps.limits);
+  const rateLimits = new WidgetRateLimits(deps.limits, deps.limiter);
   const replies = new BotReplies({
     models,
     chat: deps.chat,
     events: deps.events,
+    claims: deps.claims,
     logger,
     emit: (conversationId, event, ...payload) => {
       namespace.to(conversationRoom(conversationId)).emit(event, ...payload);
@@ -186,9 +200,9 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
     }
   });
 
-  async function sendSession(socket: WidgetSocket): Promise<void> {
+  async function sendSession(socket: WidgetSocket): Promise<LiveConversation | null> {
     const conversation = await loadConversation(models, socket.data.conversationId);
-    if (!conversation || socket.disconnected) return;
+    if (!conversation || socket.disconnected) return null;
     const { mode, reason, agentsOnline } = handoffState(conversation);
     socket.emit('session', {
       token: socket.data.token,
@@ -199,6 +213,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
       messages: conversation.messages.map(presentWidgetMessage),
       site: widgetSiteConfig(socket.data.site, socket.data.locales, deps.limits.maxMessageChars),
     });
+    return conversation;
   }
 
   /** The visitor writes again after their conversation was closed: a new one starts. */
@@ -220,7 +235,11 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
   namespace.on('connection', async (socket: WidgetSocket) => {
     await socket.join(conversationRoom(socket.data.conversationId));
     registerHandlers(socket);
-    await sendSession(socket);
+    const conversation = await sendSession(socket);
+    // The visitor is still waiting for the bot: the server that was answering stopped (a restart,
+    // or it died and this visitor reconnected here). A reply already under way is not repeated.
+    if (conversation?.status === 'bot' && conversation.messages.at(-1)?.role === 'customer')
+      void replies.request(conversation._id, socket.data.site.handoffThreshold);
   });
 
   function handle<E extends keyof WidgetClientToServer, S extends z.ZodType>(
@@ -347,13 +366,20 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
       namespace.to(conversationRoom(conversationId)).emit('message', presentWidgetMessage(message));
   };
   const onMode = ({ conversationId, mode, reason }: ConversationEventMap['mode'][0]) => {
-    if (mode !== 'bot') replies.stop(conversationId);
+    if (mode !== 'bot') {
+      replies.stop(conversationId);
+      if (deps.shared) namespace.serverSideEmit('reply:stop', conversationId.toHexString());
+    }
     namespace
       .to(conversationRoom(conversationId))
       .emit('handoff', { mode, reason, agentsOnline: deps.presence.online > 0 });
   };
+  const onStopFromPeer = (conversationId: string) => {
+    if (/^[0-9a-f]{24}$/.test(conversationId)) replies.stop(new ObjectId(conversationId));
+  };
   deps.events.on('message', onMessage);
   deps.events.on('mode', onMode);
+  if (deps.shared) namespace.on('reply:stop', onStopFromPeer);
 
   return {
     namespace,
@@ -361,6 +387,7 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
     detach() {
       deps.events.off('message', onMessage);
       deps.events.off('mode', onMode);
+      namespace.off('reply:stop', onStopFromPeer);
     },
   };
 }

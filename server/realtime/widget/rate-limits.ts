@@ -1,9 +1,10 @@
 /**
- * Abuse limits for the widget, per process (with several chat servers each enforces its own):
- * connections per IP, messages per visitor and per IP. A burst from one IP that shares many
+ * Abuse limits for the widget: connections per IP, messages per visitor and per IP, counted in the
+ * shared Redis when several servers run. A burst from one IP that shares many
  * visitors (an office behind NAT) gets a larger allowance than one visitor.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterFactory, rateLimiters } from '../../rate-limiter.js';
 
 export interface WidgetLimits {
   messagesPerMinute: number;
@@ -14,16 +15,25 @@ export interface WidgetLimits {
 const IP_MESSAGE_SHARE = 5;
 
 export class WidgetRateLimits {
-  private readonly connections: RateLimiterMemory;
-  private readonly visitorMessages: RateLimiterMemory;
-  private readonly ipMessages: RateLimiterMemory;
+  private readonly connections: RateLimiterAbstract;
+  private readonly visitorMessages: RateLimiterAbstract;
+  private readonly ipMessages: RateLimiterAbstract;
 
-  constructor(limits: WidgetLimits) {
-    this.connections = new RateLimiterMemory({ points: limits.connectionsPerMinute, duration: 60 });
-    this.visitorMessages = new RateLimiterMemory({ points: limits.messagesPerMinute, duration: 60 });
-    this.ipMessages = new RateLimiterMemory({
+  constructor(limits: WidgetLimits, limiter: RateLimiterFactory = rateLimiters(null)) {
+    this.connections = limiter({
+      name: 'widget-connections',
+      points: limits.connectionsPerMinute,
+      durationSeconds: 60,
+    });
+    this.visitorMessages = limiter({
+      name: 'widget-visitor-messages',
+      points: limits.messagesPerMinute,
+      durationSeconds: 60,
+    });
+    this.ipMessages = limiter({
+      name: 'widget-ip-messages',
       points: limits.messagesPerMinute * IP_MESSAGE_SHARE,
-      duration: 60,
+      durationSeconds: 60,
     });
   }
 

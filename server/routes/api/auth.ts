@@ -1,7 +1,7 @@
 /** Sign-in, sign-out and the session: POST /api/auth/login, POST /api/auth/logout, GET /api/auth/session. */
 import type { Request } from 'express';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { recordAudit } from '../../audit.js';
 import { csrfTokenFor } from '../../auth/csrf.js';
@@ -10,6 +10,7 @@ import type { StaffSessions } from '../../auth/session.js';
 import { type LoginOutcome, verifyLogin } from '../../auth/verify-login.js';
 import type { Models } from '../../db/models/index.js';
 import { badRequest, HttpError } from '../../errors.js';
+import type { RateLimiterFactory } from '../../rate-limiter.js';
 import type { SessionInfo, StaffUser } from '../../realtime/agent/protocol.js';
 
 /** Strings only: `{"$gt": ""}` and friends never reach a query. */
@@ -26,9 +27,15 @@ export function authEndpoints(deps: {
   sessions: StaffSessions;
   /** Sign-in attempts per IP per minute, whatever the account. */
   loginAttemptsPerMinute: number;
+  /** Counts in this process, or across servers (REDIS_URL). */
+  limiter: RateLimiterFactory;
 }): Endpoint[] {
   const { models, sessions } = deps;
-  const attempts = new RateLimiterMemory({ points: deps.loginAttemptsPerMinute, duration: 60 });
+  const attempts = deps.limiter({
+    name: 'login-attempts',
+    points: deps.loginAttemptsPerMinute,
+    durationSeconds: 60,
+  });
   sessions.passport.use(
     new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, (email, password, done) => {
       verifyLogin(models, email, password).then(

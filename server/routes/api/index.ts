@@ -10,6 +10,7 @@ import type { ConversationEvents } from '../../conversations/events.js';
 import type { Models } from '../../db/models/index.js';
 import type { Env } from '../../env.js';
 import type { AdminJobs } from '../../jobs/admin-jobs.js';
+import type { RateLimiterFactory } from '../../rate-limiter.js';
 import { adminEndpoints } from './admin.js';
 import { authEndpoints } from './auth.js';
 import { conversationEndpoints } from './conversations.js';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   events: ConversationEvents;
   maxMessageChars: number;
   loginAttemptsPerMinute: number;
+  /** Rate limiters: per process, or shared through Redis (REDIS_URL). */
+  limiter: RateLimiterFactory;
   env: Pick<Env, 'PARLEY_GATE_LOSS_TOLERANCE' | 'PARLEY_GATE_R1_TOLERANCE' | 'PARLEY_PRIVACY_BUDGET_EPSILON'>;
   /** Where browsers reach Parley (embed snippets). */
   publicUrl: () => string;

@@ -48,6 +48,8 @@ describe('loadEnv', () => {
     ['PARLEY_DEMO', 'yes', true],
     ['PARLEY_SNAPSHOT_INTERVAL_MS', '2500', 2500],
     ['HF_ENDPOINT', 'http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+    ['REDIS_URL', 'redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
+    ['REDIS_URL', 'rediss://:pw@cache.example:6380/2', 'rediss://:pw@cache.example:6380/2'],
   ])('accepts %s=%s', (variable, value, expected) => {
     expect(loadEnv({ [variable]: value }, '/srv')[variable as keyof ReturnType<typeof loadEnv>]).toEqual(
       expected,
@@ -70,6 +72,8 @@ describe('loadEnv', () => {
     ['PARLEY_EMBEDDED_DB_PORT', 'x'],
     ['HF_ENDPOINT', 'huggingface.co'],
     ['HF_ENDPOINT', 'ftp://mirror.example'],
+    ['REDIS_URL', 'http://cache.example'],
+    ['REDIS_URL', 'cache.example:6379'],
   ])('rejects %s=%s and names the variable', (variable, value) => {
     expect(problemsOf({ [variable]: value })).toEqual([variable]);
   });
