@@ -179,10 +179,7 @@ async function step(running: RunningParley, visitors: number): Promise<StepResul
   delay.disable();
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 
-  const stored = await storedMessages(
-    running,
-    [...new Set(all.map((s) => s.conversationId))],
-  );
+  const stored = await storedMessages(running, [...new Set(all.map((s) => s.conversationId))]);
   const reasons: Record<string, number> = {};
   let lost = 0;
   for (const sent of all) {

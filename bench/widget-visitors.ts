@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ObjectId } from 'mongodb';
-import type { Logger } from '../server/logger.js';
 import { type RunningParley, startParley } from '../server/index.js';
+import type { Logger } from '../server/logger.js';
 import type { Ack, SendMessageResult, WidgetMessage } from '../server/realtime/widget/protocol.js';
 import { tempDataDir, testEnv } from '../tests/support/env.js';
 import type { VisitorSocket } from '../tests/support/widget-client.js';
@@ -80,7 +80,10 @@ export function newSent(visitor: number, conversationId: string, clientMessageId
 export type StoredMessages = Map<string, { role: string; id: string; modelVersion: string | null }[]>;
 
 /** Reads the stored messages of `conversationIds` (after the replies drained). */
-export async function storedMessages(running: RunningParley, conversationIds: string[]): Promise<StoredMessages> {
+export async function storedMessages(
+  running: RunningParley,
+  conversationIds: string[],
+): Promise<StoredMessages> {
   const docs = await running.db.models.Conversation.find(
     { _id: { $in: conversationIds } },
     { messages: 1 },
