@@ -84,7 +84,7 @@ const BENCHES: BenchPlan[] = [
     script: 'bench/promotion-load.ts',
     args: ['--visitors', '100', '--duration', '120', '--every', '10'],
     quickArgs: ['--visitors', '10', '--duration', '20', '--every', '5', '--think-ms', '1000'],
-    limitSeconds: 600,
+    limitSeconds: 720,
   },
 ];
 

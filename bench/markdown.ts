@@ -71,7 +71,11 @@ export function formatMeasure(m: Measure): string {
 
 function formatRatio(ratio: BenchRow['ratio']): string {
   if (!ratio) return '–';
-  const value = formatNumber(ratio.value);
+  const abs = Math.abs(ratio.value);
+  const value =
+    Number.isFinite(ratio.value) && abs >= 0.01 && abs < 100
+      ? ratio.value.toFixed(2)
+      : formatNumber(ratio.value);
   return ratio.meaning.startsWith('x ') ? `${value}${ratio.meaning}` : `${value} (${ratio.meaning})`;
 }
 

@@ -19,7 +19,7 @@
  * Exits 1 when anything was dropped, errored, lost or duplicated.
  *
  *   npx tsx bench/promotion-load.ts [--visitors 100] [--duration 120] [--every 10] [--workers 2]
- *                                   [--think-ms 4000] [--reply-timeout 120] [--seed 1] [--report FILE]
+ *                                   [--think-ms 4000] [--reply-timeout 300] [--seed 1] [--report FILE]
  *
  * --duration: seconds during which visitors send and versions switch (replies in flight finish);
  * --every: seconds between two switches; --think-ms: mean pause between a reply and the next
@@ -61,7 +61,7 @@ const { values } = parseArgs({
     every: { type: 'string', default: '10' },
     workers: { type: 'string', default: '2' },
     'think-ms': { type: 'string', default: '4000' },
-    'reply-timeout': { type: 'string', default: '120' },
+    'reply-timeout': { type: 'string', default: '300' },
     seed: { type: 'string', default: '1' },
     report: { type: 'string' },
   },
@@ -397,7 +397,7 @@ try {
   ) =>
     ({
       name,
-      figure: { label: name, value, unit: '' },
+      figure: { label: name.replace(/^(sockets|messages) /, ''), value, unit: '' },
       reference: of,
       goal: { text: '0', met: value === 0 },
       ...(note ? { note } : {}),
