@@ -150,6 +150,17 @@ async function runOne(
     process.stdout.write(chunk);
     void log.write(chunk);
   };
+  // Ctrl-C or a kill of `npm run bench` stops the benchmark running now too (it has its own group).
+  const stop = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   child.stdout.on('data', copy);
   child.stderr.on('data', copy);
   let timedOut = false;
@@ -168,6 +179,8 @@ async function runOne(
     },
   );
   clearTimeout(timer);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
   await log.close();
   const seconds = (performance.now() - started) / 1000;
   let report: unknown = null;
