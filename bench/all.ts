@@ -117,10 +117,18 @@ function machine(): Machine {
   };
 }
 
-/** The last `n` lines of a log file, for the error of a failed benchmark. */
+/**
+ * The last `n` lines of a log file, for the error of a failed benchmark, less the lines repeated
+ * throughout it (a library's start-up warning printed by every worker, say).
+ */
 async function tail(file: string, n: number): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-n).join('\n');
+  const lines = (await readFile(file, 'utf8').catch(() => '')).trimEnd().split('\n');
+  const seen = new Map<string, number>();
+  for (const line of lines) seen.set(line, (seen.get(line) ?? 0) + 1);
+  return lines
+    .filter((line) => line.trim() === '' || seen.get(line)! < 3)
+    .slice(-n)
+    .join('\n');
 }
 
 /**
@@ -263,7 +271,7 @@ async function main() {
       console.log(
         outcome.kind === 'skipped'
           ? `=== ${plan.name}: skipped (${outcome.note})`
-          : `=== ${plan.name}: ${outcome.kind === 'ok' ? 'ok' : `FAILED (${outcome.error.split('\n')[0]})`} in ${outcome.seconds.toFixed(0)} s`,
+          : `=== ${plan.name}: ${outcome.kind === 'ok' ? 'ok' : `FAILED (${outcome.error.split(';')[0]})`} in ${outcome.seconds.toFixed(0)} s`,
       );
     }
     const seconds = (performance.now() - started) / 1000;
