@@ -207,17 +207,22 @@ try {
     action: 'promote v2' | 'rollback';
     target: string;
     at: number;
+    /** The version serving when the switch was asked for (the target itself when the last switch never went live). */
+    servingBefore: string | null;
     status: number;
     apiMs: number;
-    /** From the request to the engine serving the target; null: never within the timeout. */
+    /** From the request to the engine serving the target; null: not within SWAP_LIVE_TIMEOUT_MS. */
     liveMs: number | null;
+    /** Why it was not live in time (still loading): slow, not an error. */
+    slow: string | null;
+    /** The request failed, or loading the target failed. */
     error: string | null;
   }
   const switches: Switch[] = [];
   let switching = true;
   const admin$ = (async () => {
     for (let tick = 1; ; tick++) {
-      // On schedule, or as soon as the previous switch went live when loading took longer.
+      // On schedule, or as soon as the previous switch went live (or timed out) when loading took longer.
       await sleep(Math.max(0, started + tick * everyMs - performance.now()));
       if (performance.now() >= deadline) break;
       const promote = tick % 2 === 1;
@@ -225,11 +230,14 @@ try {
         action: promote ? 'promote v2' : 'rollback',
         target: promote ? 'v2' : 'v1',
         at: performance.now(),
+        servingBefore: running.chat.status().version,
         status: 0,
         apiMs: 0,
         liveMs: null,
+        slow: null,
         error: null,
       };
+      const askedAt = Date.now();
       switches.push(sw);
       try {
         const response = promote
@@ -249,10 +257,17 @@ try {
           sw.liveMs = performance.now() - sw.at;
           break;
         }
-        await sleep(50);
+        if (now.lastError?.version === sw.target && Date.parse(now.lastError.at) >= askedAt)
+          sw.error = `loading ${sw.target} failed: ${now.lastError.message}`;
+        else await sleep(50);
       }
-      if (sw.error === null && sw.liveMs === null)
-        sw.error = `not serving ${sw.target} within ${SWAP_LIVE_TIMEOUT_MS / 1000} s: ${JSON.stringify(running.chat.status())}`;
+      if (sw.error === null && sw.liveMs === null) {
+        const now = running.chat.status();
+        const draining = now.replies.filter((r) => !r.live).reduce((sum, r) => sum + r.inProgress, 0);
+        sw.slow =
+          `not serving ${sw.target} within ${SWAP_LIVE_TIMEOUT_MS / 1000} s: ${now.version} serves, ` +
+          `${now.loading ? `${now.loading} still loading` : 'nothing loading'}, ${draining} replies draining on replaced versions`;
+      }
     }
     switching = false;
   })();
@@ -326,8 +341,14 @@ try {
   const firstSwap = sortedFirst(answered.filter(overlapsSwitch));
   const firstCalm = sortedFirst(answered.filter((s) => !overlapsSwitch(s)));
   const full = answered.map((s) => s.fullMs!).sort((a, b) => a - b);
-  const live = switches.filter((sw) => sw.liveMs !== null).map((sw) => sw.liveMs!);
+  // Time to live of the switches that had something to load (not those finding their target serving).
+  const live = switches
+    .filter((sw) => sw.liveMs !== null && sw.servingBefore !== sw.target)
+    .map((sw) => sw.liveMs!);
   live.sort((a, b) => a - b);
+  const liveInTime = switches.filter((sw) => sw.liveMs !== null).length;
+  const slow = switches.filter((sw) => sw.slow !== null);
+  const alreadyServing = switches.filter((sw) => sw.servingBefore === sw.target).length;
 
   console.log('');
   console.log(`| figure | value |`);
@@ -335,7 +356,10 @@ try {
   const table: [string, string][] = [
     ['visitors connected / asked', `${sockets.length} / ${visitors}`],
     ['messages sent / answered', `${all.length} / ${answered.length}`],
-    ['switches (promote v2, rollback) live / made', `${live.length} / ${switches.length}`],
+    [
+      `switches (promote v2, rollback) live within ${SWAP_LIVE_TIMEOUT_MS / 1000} s / made`,
+      `${liveInTime} / ${switches.length}${alreadyServing ? ` (${alreadyServing} found the target already serving)` : ''}`,
+    ],
     [
       'switch: request to serving p50 / max',
       `${ms(percentile(live, 50))} / ${ms(live.at(-1) ?? Number.NaN)}`,
@@ -386,7 +410,8 @@ try {
   for (const sw of switches)
     console.log(
       `  ${((sw.at - started) / 1000).toFixed(1).padStart(6)} s  ${sw.action.padEnd(10)} HTTP ${sw.status} in ${ms(sw.apiMs)}, ` +
-        `serving ${sw.target} after ${sw.liveMs === null ? 'never' : ms(sw.liveMs)}${sw.error ? `  ERROR ${sw.error}` : ''}`,
+        `serving ${sw.target} after ${sw.liveMs === null ? 'never' : ms(sw.liveMs)}${sw.servingBefore === sw.target ? ' (already serving)' : ''}` +
+        `${sw.slow ? `  SLOW ${sw.slow}` : ''}${sw.error ? `  ERROR ${sw.error}` : ''}`,
     );
 
   const zero = (
@@ -413,11 +438,14 @@ try {
     zero('messages lost', lost, { label: 'messages sent', value: all.length, unit: 'messages' }),
     zero('messages duplicated', duplicated, { label: 'messages sent', value: all.length, unit: 'messages' }),
     {
-      name: 'switches that went live',
-      figure: { label: 'live', value: live.length, unit: 'switches' },
+      name: `switches serving their version within ${SWAP_LIVE_TIMEOUT_MS / 1000} s`,
+      figure: { label: 'live in time', value: liveInTime, unit: 'switches' },
       reference: { label: 'made', value: switches.length, unit: 'switches' },
-      goal: { text: 'all', met: switches.length > 0 && live.length === switches.length },
-      note: `request to serving p50 ${ms(percentile(live, 50))}, max ${ms(live.at(-1) ?? Number.NaN)}`,
+      goal: { text: 'all', met: switches.length > 0 && liveInTime === switches.length },
+      note:
+        `request to serving p50 ${ms(percentile(live, 50))}, max ${ms(live.at(-1) ?? Number.NaN)}` +
+        `${slow.length ? `; ${slow.length} still loading after ${SWAP_LIVE_TIMEOUT_MS / 1000} s (slow, not failed)` : ''}` +
+        `${alreadyServing ? `; ${alreadyServing} found the target already serving (the switch before had not gone live)` : ''}`,
     },
     {
       name: 'p99 first token, whole run',
@@ -473,11 +501,13 @@ try {
       `starter model on ${status.workers} generation worker(s), ${status.backend} backend, embedded MongoDB`,
     rows,
     details: [
-      '| at | switch | HTTP | API answered | serving after |',
-      '|---:|---|---:|---:|---:|',
+      '| at | switch | HTTP | API answered | serving after | what happened |',
+      '|---:|---|---:|---:|---:|---|',
       ...switches.map(
         (sw) =>
-          `| ${((sw.at - started) / 1000).toFixed(1)} s | ${sw.action} | ${sw.status} | ${ms(sw.apiMs)} | ${sw.liveMs === null ? `never${sw.error ? ` (${sw.error})` : ''}` : ms(sw.liveMs)} |`,
+          `| ${((sw.at - started) / 1000).toFixed(1)} s | ${sw.action} | ${sw.status} | ${ms(sw.apiMs)} | ` +
+          `${sw.liveMs === null ? 'not in time' : ms(sw.liveMs)}${sw.servingBefore === sw.target ? ' (already serving)' : ''} | ` +
+          `${sw.error ?? sw.slow ?? ''} |`,
       ),
     ],
   });
