@@ -3,7 +3,10 @@
  * run, on the same embedded server: the demo support logs (STAR + Taskmaster-4, 109,970 messages).
  * Target: ingest >= 0.5x the raw read's documents per second.
  *
- *   npx tsx bench/ingest.ts [--limit N] [--batch-size B]   N conversations per file (default: all), B docs per batch (1000)
+ *   npx tsx bench/ingest.ts [--limit N] [--batch-size B] [--report FILE]
+ *
+ * N conversations per file (default: all), B docs per batch (1000); --report FILE also writes the
+ * figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
 import { parseArgs } from 'node:util';
 import { DEMO_SOURCE_NAME, demoSourceCollection, seedDemo } from '../seed/index.js';
@@ -13,8 +16,11 @@ import { bindModels, ensureIndexes } from '../server/db/models/index.js';
 import { runIngestion } from '../server/ingest/run.js';
 import { workerAnonymizer } from '../server/ingest/worker-anonymizer.js';
 import { tempDataDir } from '../tests/support/env.js';
+import { rateRow, reproduceCommand, writeReport } from './report.js';
 
-const { values } = parseArgs({ options: { limit: { type: 'string' }, 'batch-size': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { limit: { type: 'string' }, 'batch-size': { type: 'string' }, report: { type: 'string' } },
+});
 const limitPerFile = values.limit ? Number(values.limit) : undefined;
 
 const dataDir = await tempDataDir('parley-bench-');
@@ -53,6 +59,27 @@ console.log(
 );
 console.log(`ratio                  ${(ingestRate / rawRate).toFixed(2)}x raw  (target >= 0.50x)`);
 console.log(`peak RSS               ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+await writeReport(values.report, {
+  bench: 'bench/ingest.ts',
+  title: 'Ingest + anonymize',
+  command: reproduceCommand('bench/ingest.ts'),
+  setup:
+    `demo support logs (${total} raw messages${limitPerFile ? `, ${limitPerFile} conversations per file` : ''}), ` +
+    `embedded MongoDB in-process, batch size ${Number(values['batch-size'] ?? 1000)}, anonymization on a worker thread`,
+  rows: [
+    {
+      ...rateRow(
+        'ingest + anonymize throughput',
+        { label: 'ingest + anonymize', value: ingestRate, unit: 'docs/s' },
+        { label: 'raw cursor read', value: rawRate, unit: 'docs/s' },
+        0.5,
+      ),
+      note:
+        `${summary.read} docs in ${ingestSeconds.toFixed(1)} s against ${rawRead} in ${rawSeconds.toFixed(1)} s; ` +
+        `${summary.conversations} conversations, ${summary.quarantined} quarantined, ${entities} PII entities replaced`,
+    },
+  ],
+});
 
 await connection.close();
 await mongo.stop();

@@ -4,7 +4,9 @@
  * of every weight) on a small llama shape. On wasm, also with tfjs's own BatchMatMul kernel instead
  * of Parley's (server/ml/kernels/batch-matmul.ts). A reference for backend work, not a test.
  *
- *   npx tsx bench/model-backends.ts [--backends cpu,wasm] [--seq 64] [--steps 3]
+ *   npx tsx bench/model-backends.ts [--backends cpu,wasm] [--seq 64] [--steps 3] [--report FILE]
+ *
+ * --report FILE also writes the figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,9 +21,15 @@ import { createLoraModel, LoraAdapter } from '../server/ml/lora.js';
 import { loadCheckpoint } from '../server/ml/safetensors.js';
 import { writeTinyCheckpoint } from '../server/ml/testing/tiny-checkpoint.js';
 import { maskedCrossEntropySum } from '../server/train/loss.js';
+import { type BenchRow, rateRow, reproduceCommand, writeReport } from './report.js';
 
 const { values } = parseArgs({
-  options: { backends: { type: 'string' }, seq: { type: 'string' }, steps: { type: 'string' } },
+  options: {
+    backends: { type: 'string' },
+    seq: { type: 'string' },
+    steps: { type: 'string' },
+    report: { type: 'string' },
+  },
 });
 const backends = (values.backends ?? 'cpu,wasm').split(',') as BackendChoice[];
 const seq = Number(values.seq ?? 64);
@@ -48,6 +56,36 @@ function time(runs: number, body: () => void): number {
     seconds.push((performance.now() - started) / 1000);
   }
   return seconds.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+/** One variant's figures: matMul GFLOP/s, LoRA and full step in ms. */
+interface Measured {
+  gflops: number;
+  loraMs: number;
+  fullMs: number;
+}
+const measured = new Map<string, Measured>();
+
+/** `name`'s figures next to `ref`'s: a rate for the matMul, speed-ups for the steps. */
+function compareRows(name: string, ref: string): BenchRow[] {
+  const a = measured.get(name);
+  const b = measured.get(ref);
+  if (!a || !b) return [];
+  const step = (what: string, figure: number, reference: number): BenchRow => ({
+    name: `${what}: ${name} against ${ref}`,
+    figure: { label: name, value: figure, unit: 'ms' },
+    reference: { label: ref, value: reference, unit: 'ms' },
+    ratio: { value: reference / figure, meaning: `x faster than ${ref}` },
+  });
+  return [
+    rateRow(
+      `matMul 512³: ${name} against ${ref}`,
+      { label: name, value: a.gflops, unit: 'GFLOP/s' },
+      { label: ref, value: b.gflops, unit: 'GFLOP/s' },
+    ),
+    step('LoRA training step', a.loraMs, b.loraMs),
+    step('full fine-tuning step', a.fullMs, b.fullMs),
+  ];
 }
 
 const root = await mkdtemp(path.join(tmpdir(), 'parley-bench-backends-'));
@@ -118,7 +156,31 @@ try {
         `   LoRA step ${(stepSeconds * 1000).toFixed(0)} ms   full step ${(fullSeconds * 1000).toFixed(0)} ms` +
         `   (${selection.reason})`,
     );
+    measured.set(name, { gflops, loraMs: stepSeconds * 1000, fullMs: fullSeconds * 1000 });
   }
+  const names = [...measured.keys()];
+  const parley = names.find((n) => n !== 'cpu' && n !== 'wasm, tfjs BatchMatMul');
+  const rows = [
+    ...(parley ? compareRows(parley, 'cpu') : []),
+    ...(parley ? compareRows(parley, 'wasm, tfjs BatchMatMul') : []),
+  ];
+  // A single backend has nothing to compare with: its own figures, without a reference.
+  if (rows.length === 0)
+    for (const [name, m] of measured)
+      rows.push(
+        { name: `matMul 512³: ${name}`, figure: { label: name, value: m.gflops, unit: 'GFLOP/s' } },
+        { name: `LoRA training step: ${name}`, figure: { label: name, value: m.loraMs, unit: 'ms' } },
+        { name: `full fine-tuning step: ${name}`, figure: { label: name, value: m.fullMs, unit: 'ms' } },
+      );
+  await writeReport(values.report, {
+    bench: 'bench/model-backends.ts',
+    title: 'Tensor backends: matMul and training steps',
+    command: reproduceCommand('bench/model-backends.ts'),
+    setup:
+      `llama ${SHAPE.hiddenSize}d × ${SHAPE.numLayers} layers, vocab ${SHAPE.vocabSize}, ${seq} tokens, LoRA r=8 on all linear layers; ` +
+      `median of ${steps} steps after a warm-up; backends: ${names.join(', ')} ("wasm, tfjs BatchMatMul" is wasm without Parley's kernel)`,
+    rows,
+  });
 } finally {
   await rm(root, { recursive: true, force: true });
 }

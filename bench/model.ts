@@ -5,6 +5,9 @@
  * Random weights in exact HF layout (no download): a SmolLM2-135M shape and a small starter shape.
  *
  *   npx tsx bench/model.ts [--backend auto|wasm|cpu] [--prompt 64] [--decode 32] [--only small|smollm2]
+ *                          [--report FILE]
+ *
+ * --report FILE also writes the figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadModel } from '../server/ml/architectures/registry.js';
 import { type BackendChoice, selectBackend } from '../server/ml/backend.js';
 import { type TinyCheckpointOptions, writeTinyCheckpoint } from '../server/ml/testing/tiny-checkpoint.js';
+import { type BenchRow, reproduceCommand, writeReport } from './report.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +26,7 @@ const { values } = parseArgs({
     prompt: { type: 'string' },
     decode: { type: 'string' },
     only: { type: 'string' },
+    report: { type: 'string' },
   },
 });
 const promptLength = Number(values.prompt ?? 64);
@@ -77,6 +82,8 @@ print(2*${m}*${k}*${n}/best/1e9)`;
 const chosen = await selectBackend((values.backend ?? 'auto') as BackendChoice);
 console.log(`backend: ${chosen.name} (${chosen.reason}); node ${process.version}`);
 const dir = await mkdtemp(path.join(tmpdir(), 'parley-bench-model-'));
+const rows: BenchRow[] = [];
+const shapesRun: string[] = [];
 try {
   for (const [name, shape] of Object.entries(SHAPES)) {
     if (values.only && values.only !== name) continue;
@@ -126,7 +133,51 @@ try {
         `${peak === null ? 'unavailable' : `${peak.toFixed(1)} GFLOP/s -> prefill reaches ${(prefillGflops / peak).toFixed(3)} of it`}`,
     );
     console.log(`  peak RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+
+    // Decode multiplies one token's row: its reference is numpy's matrix-vector product.
+    const decodeGflops = (flops * decodeTokens) / decodeSeconds / 1e9;
+    const gemv = numpyGflops(1, shape.hiddenSize!, shape.intermediateSize!);
+    if (gemv !== null)
+      console.log(
+        `  reference: numpy GEMV [1x${shape.hiddenSize}]x[${shape.hiddenSize}x${shape.intermediateSize}] ${gemv.toFixed(1)} GFLOP/s -> decode reaches ${(decodeGflops / gemv).toFixed(3)} of it`,
+      );
+    const params = `${(model.parameterCount / 1e6).toFixed(1)}M`;
+    shapesRun.push(`${name} (${params} parameters)`);
+    const numpyRef = (value: number | null, what: string) =>
+      value === null ? {} : { reference: { label: `numpy ${what}`, value, unit: 'GFLOP/s' } };
+    rows.push(
+      {
+        name: `${name}: prefill, prompt ${promptLength}`,
+        figure: { label: 'prefill', value: prefillGflops, unit: 'GFLOP/s' },
+        ...numpyRef(
+          peak,
+          `GEMM [${promptLength}x${shape.hiddenSize}]x[${shape.hiddenSize}x${shape.intermediateSize}]`,
+        ),
+        ...(peak === null ? {} : { ratio: { value: prefillGflops / peak, meaning: 'of numpy GEMM' } }),
+        note: `${(promptLength / prefillSeconds).toFixed(1)} tokens/s`,
+      },
+      {
+        name: `${name}: decode, batch 1 with the KV cache`,
+        figure: { label: 'decode', value: decodeGflops, unit: 'GFLOP/s' },
+        ...numpyRef(gemv, `GEMV [1x${shape.hiddenSize}]x[${shape.hiddenSize}x${shape.intermediateSize}]`),
+        ...(gemv === null ? {} : { ratio: { value: decodeGflops / gemv, meaning: 'of numpy GEMV' } }),
+        note: `${(decodeTokens / decodeSeconds).toFixed(1)} tokens/s`,
+      },
+      {
+        name: `${name}: time to first token (prompt ${promptLength})`,
+        figure: { label: 'first token', value: ttft * 1000, unit: 'ms' },
+        reference: { label: 'prefill of the same prompt', value: prefillSeconds * 1000, unit: 'ms' },
+        ratio: { value: ttft / prefillSeconds, meaning: 'x the bare prefill' },
+      },
+    );
   }
+  await writeReport(values.report, {
+    bench: 'bench/model.ts',
+    title: 'Model forward and decode',
+    command: reproduceCommand('bench/model.ts'),
+    setup: `${chosen.name} backend, random weights in HF layout: ${shapesRun.join(', ')}; prompt ${promptLength}, decode ${decodeTokens}; peak RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB`,
+    rows,
+  });
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -3,12 +3,15 @@
  * (tests/fixtures/pii/star-dev-gold.jsonl; the matching rule is in server/privacy/pii/evaluate.ts),
  * then speed over every turn of the STAR dev set.
  *
- *   npx tsx bench/pii-eval.ts [--errors]
+ *   npx tsx bench/pii-eval.ts [--errors] [--report FILE]
+ *
+ * --report FILE also writes the figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
 import path from 'node:path';
 import { DIALOGUE_DIR, type Dialogue, readDialogues } from '../seed/dialogues.js';
 import { evaluateGold, readGold } from '../server/privacy/pii/gold.js';
 import { createAnonymizer } from '../server/privacy/pii/index.js';
+import { type BenchRow, reportFlag, reproduceCommand, writeReport } from './report.js';
 
 const GOLD = path.join(import.meta.dirname, '../tests/fixtures/pii/star-dev-gold.jsonl');
 const fmt = (x: number) => x.toFixed(3);
@@ -56,3 +59,35 @@ for (let run = 0; run < 3; run += 1) {
 console.log(
   `\nspeed: ${turns} STAR dev turns (${(chars / turns).toFixed(0)} chars on average) in ${ms.toFixed(0)} ms = ${Math.round((turns / ms) * 1000)} turns/s, ${((ms / turns) * 1000).toFixed(1)} µs/turn`,
 );
+
+const overall = result.overall;
+const goldCount = overall.truePositives + overall.falseNegatives;
+const score = (name: string, value: number): BenchRow => ({
+  name: `${name}, all types`,
+  figure: { label: name, value, unit: '' },
+  note: `${goldCount} labelled entities in ${result.turns} turns; ${overall.truePositives} found, ${overall.falsePositives} false, ${overall.falseNegatives} missed`,
+});
+await writeReport(reportFlag(), {
+  bench: 'bench/pii-eval.ts',
+  title: 'PII detection: quality on labelled STAR turns, and speed',
+  command: reproduceCommand('bench/pii-eval.ts'),
+  setup: `hand-labelled STAR dev turns (tests/fixtures/pii/star-dev-gold.jsonl) for quality; every STAR dev turn (${turns}, ${(chars / turns).toFixed(0)} chars on average), fresh anonymizers, best of 3, for speed`,
+  rows: [
+    score('precision', overall.precision),
+    score('recall', overall.recall),
+    score('F1', overall.f1),
+    {
+      name: 'anonymizer speed',
+      figure: { label: 'STAR dev turns', value: (turns / ms) * 1000, unit: 'turns/s' },
+      note: `${((ms / turns) * 1000).toFixed(1)} µs/turn; no same-run reference (the gold labels are the reference for quality)`,
+    },
+  ],
+  details: [
+    '| type | gold | found | true positives | precision | recall | F1 |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...Object.entries(result.byType).map(
+      ([type, t]) =>
+        `| ${type} | ${t.truePositives + t.falseNegatives} | ${t.truePositives + t.falsePositives} | ${t.truePositives} | ${fmt(t.precision)} | ${fmt(t.recall)} | ${fmt(t.f1)} |`,
+    ),
+  ],
+});

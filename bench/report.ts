@@ -57,3 +57,20 @@ export function rateRow(name: string, figure: Measure, reference: Measure, goal?
     ...(goal === undefined ? {} : { goal: { text: `>= ${goal}x`, met: ratio >= goal } }),
   };
 }
+
+/** The `--report FILE` flag's value in `argv` (either form: `--report FILE` or `--report=FILE`). */
+export function reportFlag(argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--report') return argv[i + 1];
+    if (arg.startsWith('--report=')) return arg.slice('--report='.length);
+  }
+  return undefined;
+}
+
+/** The command that reproduces this run: `npx tsx SCRIPT` and its flags, less `--report FILE`. */
+export function reproduceCommand(script: string, argv: readonly string[] = process.argv.slice(2)): string {
+  const kept = argv.filter(
+    (arg, i) => arg !== '--report' && !arg.startsWith('--report=') && argv[i - 1] !== '--report',
+  );
+  return ['npx tsx', script, ...kept].join(' ');
+}

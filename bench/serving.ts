@@ -6,7 +6,9 @@
  * the real chat engine (worker threads, embedded MongoDB registry).
  *
  *   npx tsx bench/serving.ts [--shape small|tiny | --model DIR] [--concurrency 1,8] [--replies 4]
- *                            [--workers 2] [--max-new-tokens 32] [--backend auto|wasm|cpu]
+ *                            [--workers 2] [--max-new-tokens 32] [--backend auto|wasm|cpu] [--report FILE]
+ *
+ * --report FILE also writes the figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { CHATML_TEMPLATE, writeTinyTokenizer } from '../server/ml/testing/tiny-t
 import { promoteVersion } from '../server/registry/promote.js';
 import { type ChatEngine, startChatEngine } from '../server/serving/engine.js';
 import type { ChatTurn } from '../server/serving/types.js';
+import { type BenchRow, rateRow, reproduceCommand, writeReport } from './report.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +36,11 @@ const { values } = parseArgs({
     'max-new-tokens': { type: 'string', default: '32' },
     backend: { type: 'string', default: 'wasm' },
     model: { type: 'string' },
+    report: { type: 'string' },
   },
 });
+/** Event-loop lag goal: what a socket message or request waits on top of its own work. */
+const TARGET_LAG_MS = 50;
 
 /** The tiny tokenizer has 61 tokens, so the vocabulary stays 64; the layers carry the cost. */
 const SHAPES: Record<string, Omit<TinyCheckpointOptions, 'seed'>> = {
@@ -234,8 +240,10 @@ try {
     `${'idle (no replies)'.padEnd(22)}  loop lag p50 ${ms(idle.p50)} p99 ${ms(idle.p99)} max ${ms(idle.max)}`,
   );
 
+  const phases = new Map<number, Phase>();
   for (const concurrency of concurrencies) {
     const phase = await load(chat, concurrency, (started) => started >= concurrency * repliesEach);
+    phases.set(concurrency, phase);
     console.log(row(`${concurrency} concurrent`, phase));
   }
 
@@ -257,6 +265,66 @@ try {
   );
   const after = await load(chat, concurrency, (started) => started >= concurrency * repliesEach);
   console.log(row(`${concurrency} after hot-swap`, after));
+
+  const tokensPerSecond = (phase: Phase) => phase.tokens / phase.seconds;
+  const p99 = (phase: Phase) => percentile(phase.ttft, 99);
+  const lagRow = (name: string, phase: Phase): BenchRow => ({
+    name,
+    figure: { label: 'loop lag p99', value: phase.lag.p99, unit: 'ms' },
+    reference: { label: 'idle loop lag p99', value: idle.p99, unit: 'ms' },
+    ratio: { value: phase.lag.p99 / idle.p99, meaning: 'x idle' },
+    goal: { text: `<= ${TARGET_LAG_MS} ms`, met: phase.lag.p99 <= TARGET_LAG_MS },
+  });
+  const single = phases.get(Math.min(...concurrencies))!;
+  const rows: BenchRow[] = [];
+  for (const [n, phase] of phases) {
+    if (phase !== single)
+      rows.push(
+        rateRow(
+          `generated tokens/s, ${n} concurrent`,
+          { label: `${n} concurrent`, value: tokensPerSecond(phase), unit: 'tokens/s' },
+          {
+            label: `${Math.min(...concurrencies)} concurrent`,
+            value: tokensPerSecond(single),
+            unit: 'tokens/s',
+          },
+        ),
+      );
+    rows.push({
+      name: `first token p99, ${n} concurrent`,
+      figure: { label: `${n} concurrent`, value: p99(phase), unit: 'ms' },
+      reference: { label: 'first token p50, one at a time', value: percentile(single.ttft, 50), unit: 'ms' },
+      ratio: { value: p99(phase) / percentile(single.ttft, 50), meaning: 'x one at a time' },
+      note: `${phase.replies} replies, ${phase.errors} errors`,
+    });
+    rows.push(lagRow(`event-loop lag p99, ${n} concurrent`, phase));
+  }
+  const before = phases.get(concurrency)!;
+  rows.push(
+    {
+      name: `errors during the hot-swap, ${concurrency} concurrent`,
+      figure: { label: 'failed replies', value: during.errors, unit: 'replies' },
+      reference: { label: 'replies during the swap', value: during.replies, unit: 'replies' },
+      goal: { text: '0', met: during.errors === 0 },
+      note: `swap ${outcome?.outcome ?? 'none'}; replies per version ${[...during.versions].map(([v, n]) => `${v}: ${n}`).join(', ')}`,
+    },
+    {
+      name: `first token p99 during the hot-swap, ${concurrency} concurrent`,
+      figure: { label: 'during the swap', value: p99(during), unit: 'ms' },
+      reference: { label: 'same load before the swap', value: p99(before), unit: 'ms' },
+      ratio: { value: p99(during) / p99(before), meaning: 'x before the swap' },
+    },
+    lagRow(`event-loop lag p99 during the hot-swap, ${concurrency} concurrent`, during),
+  );
+  await writeReport(values.report, {
+    bench: 'bench/serving.ts',
+    title: 'Live chat serving (the engine, no sockets)',
+    command: reproduceCommand('bench/serving.ts'),
+    setup:
+      `${values.model ? `model ${values.model}` : `random-weight llama, shape ${values.shape}`}, ${workers} generation worker(s) on ${status.backend}, ` +
+      `max ${maxNewTokens} new tokens, ${repliesEach} replies per conversation, embedded MongoDB registry; the hot-swap promotes v2 under load`,
+    rows,
+  });
 } finally {
   await chat?.close();
   await connection.close();

@@ -17,23 +17,36 @@
  *
  *   npx tsx bench/widget-load.ts [--visitors 1,5,10,20,40,80] [--messages 3] [--workers 2]
  *                                [--step-seconds 20] [--think-ms 250] [--reply-timeout 30]
- *                                [--stop-above-ms 5000] [--seed 1] [--json]
+ *                                [--stop-above-ms 5000] [--seed 1] [--json] [--report FILE]
  *
  * --step-seconds: no visitor starts a new message after this (replies in flight still finish);
  * --stop-above-ms: skip the larger steps once a step's p99 first token is above this (0: never);
- * --json: the JSON summary on stdout, the table on stderr.
+ * --json: the JSON summary on stdout, the table on stderr;
+ * --report FILE: also writes the figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
 import { loadavg } from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { ObjectId } from 'mongodb';
-import { type RunningParley, startParley } from '../server/index.js';
-import type { Ack, SendMessageResult, WidgetMessage } from '../server/realtime/widget/protocol.js';
+import type { RunningParley } from '../server/index.js';
 import { seededRandom } from '../server/seeded-random.js';
 import { createSite } from '../server/sites/index.js';
-import { tempDataDir, testEnv } from '../tests/support/env.js';
 import { clientMessageId, connectVisitor, type VisitorSocket } from '../tests/support/widget-client.js';
+import { type BenchRow, reproduceCommand, writeReport } from './report.js';
+import {
+  engineReference,
+  lostReasons,
+  mb,
+  ms,
+  newSent,
+  ORIGIN,
+  percentile,
+  type Sent,
+  sendAndWait,
+  sleep,
+  startBenchParley,
+  storedMessages,
+  TEXTS,
+} from './widget-visitors.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +59,7 @@ const { values } = parseArgs({
     'stop-above-ms': { type: 'string', default: '5000' },
     seed: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
+    report: { type: 'string' },
   },
 });
 
@@ -65,136 +79,16 @@ const replyTimeoutMs = positiveInt('reply-timeout', values['reply-timeout']!) * 
 const stopAboveMs = Number(values['stop-above-ms']);
 const random = seededRandom(Number(values.seed));
 const TARGET_FIRST_TOKEN_MS = 1000;
-const ORIGIN = 'https://shop.example';
 
 /** Everything goes to stdout, except with --json, where stdout carries the JSON summary alone. */
-const print = (line: string) => (values.json ? console.error(line) : console.log(line));
-
-const TEXTS = [
-  'Hi, where is my order?',
-  'I would like to check my account balance',
-  'Can I change my booking to Friday?',
-  'My card was charged twice this month',
-  'How do I reset my password?',
-  'The package arrived damaged, what can I do?',
-  'Do you ship to Canada?',
-  'I want a refund for my last purchase',
-  'My train ticket shows the wrong date',
-  'Can you tell me when the store opens?',
-];
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? Number.NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-const ms = (n: number) => (Number.isFinite(n) ? `${Math.round(n)} ms` : '-');
-const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
-const sleep = (delay: number) => new Promise((resolve) => setTimeout(resolve, delay));
-
-/** One visitor message and what became of it. */
-interface Sent {
-  visitor: number;
-  conversationId: string;
-  clientMessageId: string;
-  ackMs: number | null;
-  ack: Ack<SendMessageResult> | null;
-  /** The ack never came (timeout or disconnect). */
-  ackError: string | null;
-  firstTokenMs: number | null;
-  fullMs: number | null;
-  /** reply:end arrived; `reply` is its stored message (null: nothing stored). */
-  ended: boolean;
-  reply: WidgetMessage | null;
-  streamed: string;
-  timedOut: boolean;
-  /** A handoff event while this message waited (the bot stops answering). */
-  handoff: string | null;
-}
-
-/** Why a message counts as lost; empty when it was answered and stored. */
-function lostReasons(sent: Sent, stored: Map<string, { role: string; id: string }[]>): string[] {
-  const reasons: string[] = [];
-  if (sent.ackError) reasons.push(`no ack (${sent.ackError})`);
-  else if (sent.ack && !sent.ack.ok) reasons.push(`ack not ok (${sent.ack.error})`);
-  else if (sent.ack?.ok && sent.ack.duplicate) reasons.push('acked as a duplicate');
-  if (sent.ack?.ok) {
-    const messages = stored.get(sent.conversationId) ?? [];
-    const customerId = sent.ack.message.id;
-    const copies = messages.filter((m) => m.id === customerId && m.role === 'customer').length;
-    if (copies !== 1) reasons.push(`acked message stored ${copies} times`);
-    if (sent.timedOut) {
-      // Late or never? Read after the replies drained: a bot message after the visitor's one.
-      const at = messages.findIndex((m) => m.id === customerId);
-      const late = at >= 0 && messages.slice(at + 1).some((m) => m.role === 'bot');
-      reasons.push(
-        `no reply:end within ${replyTimeoutMs / 1000} s (${late ? 'reply stored later' : 'no reply stored after the drain either'})`,
-      );
-    } else if (sent.ended && !sent.reply) reasons.push('reply:end without a stored reply');
-    else if (!sent.ended) reasons.push('no reply (socket closed)');
-    if (sent.reply && !messages.some((m) => m.id === sent.reply!.id && m.role === 'bot'))
-      reasons.push('reply:end message not in the database');
-  }
-  return reasons;
-}
-
-/** Sends one message and waits for its reply (or the timeout). */
-async function sendAndWait(socket: VisitorSocket, sent: Sent, text: string): Promise<void> {
-  let replyId: string | null = null;
-  let start = 0;
-  let finish: () => void = () => undefined;
-  const answered = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  const onStart = (event: { replyId: string }) => {
-    replyId ??= event.replyId;
-  };
-  const onToken = (event: { replyId: string; delta: string }) => {
-    if (event.replyId !== replyId) return;
-    sent.firstTokenMs ??= performance.now() - start;
-    sent.streamed += event.delta;
-  };
-  const onEnd = (event: { replyId: string; message: WidgetMessage | null }) => {
-    if (event.replyId !== replyId) return;
-    sent.fullMs = performance.now() - start;
-    sent.ended = true;
-    sent.reply = event.message;
-    finish();
-  };
-  const onHandoff = (state: { reason: string | null }) => {
-    sent.handoff = state.reason ?? 'unknown';
-  };
-  const onDisconnect = () => finish();
-  const timer = setTimeout(() => {
-    sent.timedOut = true;
-    finish();
-  }, replyTimeoutMs);
-  // Listening before sending: reply:start may overtake the ack.
-  socket.on('reply:start', onStart);
-  socket.on('reply:token', onToken);
-  socket.on('reply:end', onEnd);
-  socket.on('handoff', onHandoff);
-  socket.on('disconnect', onDisconnect);
-  try {
-    start = performance.now();
-    try {
-      sent.ack = await socket
-        .timeout(replyTimeoutMs)
-        .emitWithAck('message:send', { clientMessageId: sent.clientMessageId, text });
-      sent.ackMs = performance.now() - start;
-    } catch (error) {
-      sent.ackError = (error as Error).message;
-    }
-    // No reply is coming for a refused or duplicate message.
-    if (sent.ack?.ok && !sent.ack.duplicate) await answered;
-  } finally {
-    clearTimeout(timer);
-    socket.off('reply:start', onStart);
-    socket.off('reply:token', onToken);
-    socket.off('reply:end', onEnd);
-    socket.off('handoff', onHandoff);
-    socket.off('disconnect', onDisconnect);
-  }
-}
+const printed: string[] = [];
+const print = (line: string) => {
+  printed.push(line);
+  if (values.json) console.error(line);
+  else console.log(line);
+};
+/** The event-loop lag goal from the serving issue: what a message waits on top of its own work. */
+const TARGET_LOOP_DELAY_MS = 50;
 
 interface StepResult {
   visitors: number;
@@ -260,23 +154,9 @@ async function step(running: RunningParley, visitors: number): Promise<StepResul
         unsent += messagesEach - m;
         return;
       }
-      const sent: Sent = {
-        visitor: index,
-        conversationId: session.conversationId,
-        clientMessageId: clientMessageId(),
-        ackMs: null,
-        ack: null,
-        ackError: null,
-        firstTokenMs: null,
-        fullMs: null,
-        ended: false,
-        reply: null,
-        streamed: '',
-        timedOut: false,
-        handoff: null,
-      };
+      const sent = newSent(index, session.conversationId, clientMessageId());
       all.push(sent);
-      await sendAndWait(socket, sent, TEXTS[(index + m) % TEXTS.length]!);
+      await sendAndWait(socket, sent, TEXTS[(index + m) % TEXTS.length]!, replyTimeoutMs);
       // After a timeout a late reply could be taken for the next one's: this visitor leaves.
       if (sent.timedOut || !sent.ended) {
         unsent += messagesEach - m - 1;
@@ -299,24 +179,11 @@ async function step(running: RunningParley, visitors: number): Promise<StepResul
   delay.disable();
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 
-  const conversationIds = [...new Set(all.map((s) => s.conversationId))];
-  const docs = await running.db.models.Conversation.find(
-    { _id: { $in: conversationIds } },
-    { messages: 1 },
-  ).lean();
-  const stored = new Map(
-    docs.map((doc) => [
-      String(doc._id),
-      (doc.messages as { _id: ObjectId; role: string }[]).map((m) => ({
-        id: m._id.toHexString(),
-        role: m.role,
-      })),
-    ]),
-  );
+  const stored = await storedMessages(running, [...new Set(all.map((s) => s.conversationId))]);
   const reasons: Record<string, number> = {};
   let lost = 0;
   for (const sent of all) {
-    const why = lostReasons(sent, stored);
+    const why = lostReasons(sent, stored, replyTimeoutMs);
     if (why.length > 0) lost += 1;
     for (const reason of why) reasons[reason] = (reasons[reason] ?? 0) + 1;
   }
@@ -363,50 +230,9 @@ async function step(running: RunningParley, visitors: number): Promise<StepResul
   };
 }
 
-/** The engine on its own: first token and full reply without sockets or the database. */
-async function engineReference(running: RunningParley, replies: number) {
-  const firstToken: number[] = [];
-  const full: number[] = [];
-  for (let i = 0; i < replies + 1; i++) {
-    const start = performance.now();
-    let first: number | null = null;
-    await running.chat.reply([{ role: 'customer', text: TEXTS[i % TEXTS.length]! }], {
-      onToken: () => {
-        first ??= performance.now() - start;
-      },
-    });
-    if (i === 0) continue; // warm-up
-    if (first !== null) firstToken.push(first);
-    full.push(performance.now() - start);
-  }
-  firstToken.sort((a, b) => a - b);
-  full.sort((a, b) => a - b);
-  return {
-    firstTokenMs: { p50: percentile(firstToken, 50), max: firstToken.at(-1) ?? Number.NaN },
-    fullReplyMs: { p50: percentile(full, 50), max: full.at(-1) ?? Number.NaN },
-  };
-}
-
-const dataDir = await tempDataDir('parley-bench-widget-');
-const bootStart = performance.now();
-const running = await startParley(
-  testEnv(dataDir.dir, {
-    PARLEY_BASE_MODEL: path.join(dataDir.dir, 'models', 'starter'),
-    PARLEY_SERVING_WORKERS: String(workers),
-    LOG_LEVEL: 'silent',
-    PARLEY_WIDGET_CONNECTIONS_PER_MINUTE: '100000',
-    PARLEY_WIDGET_MESSAGES_PER_MINUTE: '100000',
-  }),
-);
+const { running, bootSeconds, cleanup } = await startBenchParley({ workers });
 try {
-  for (let i = 0; i < 1200 && !running.chat.ready; i++) {
-    if (running.chat.status().state === 'failed') break;
-    await sleep(100);
-  }
   const status = running.chat.status();
-  if (!status.ready) throw new Error(`the starter model is not serving: ${status.reason}`);
-  const bootSeconds = (performance.now() - bootStart) / 1000;
-
   const reference = await engineReference(running, 3);
   const idle = monitorEventLoopDelay({ resolution: 10 });
   idle.enable();
@@ -515,9 +341,58 @@ try {
         2,
       ),
     );
+  const rows: BenchRow[] = [];
+  const lostAtAll = results.filter((r) => r.lost > 0 || r.connectFailures.length > 0);
+  const heldZeroLost = results.findIndex((r) => r.lost > 0 || r.connectFailures.length > 0);
+  rows.push({
+    name: 'concurrent visitors held with zero lost messages (at that step and every smaller one)',
+    figure: {
+      label: 'largest N',
+      value: (heldZeroLost < 0 ? results.at(-1)?.visitors : results[heldZeroLost - 1]?.visitors) ?? 0,
+      unit: 'visitors',
+    },
+    reference: { label: 'largest step run', value: results.at(-1)?.visitors ?? 0, unit: 'visitors' },
+    goal: { text: '0 lost at every step', met: lostAtAll.length === 0 },
+    ...(lostAtAll.length > 0
+      ? { note: `lost at ${lostAtAll.map((r) => `${r.visitors} (${r.lost})`).join(', ')} visitors` }
+      : {}),
+  });
+  rows.push({
+    name: `concurrent visitors with p99 first token < ${TARGET_FIRST_TOKEN_MS} ms and nothing lost`,
+    figure: { label: 'largest N', value: largest ?? 0, unit: 'visitors' },
+    reference: { label: 'largest step run', value: results.at(-1)?.visitors ?? 0, unit: 'visitors' },
+    ...(largestAlone !== largest ? { note: `largest step passing on its own: ${largestAlone}` } : {}),
+  });
+  for (const r of results)
+    rows.push({
+      name: `p99 first token, ${r.visitors} visitor(s)`,
+      figure: { label: 'p99 first token over the widget', value: r.firstTokenMs.p99, unit: 'ms' },
+      reference: { label: 'engine alone, first token p50', value: reference.firstTokenMs.p50, unit: 'ms' },
+      ratio: { value: r.firstTokenMs.p99 / reference.firstTokenMs.p50, meaning: 'x the engine alone' },
+      goal: { text: `< ${TARGET_FIRST_TOKEN_MS} ms`, met: r.firstTokenMs.p99 < TARGET_FIRST_TOKEN_MS },
+      note: `${r.sent} sent, ${r.lost} lost; full reply p99 ${ms(r.fullReplyMs.p99)}; ${r.repliesPerSecond.toFixed(2)} replies/s`,
+    });
+  for (const r of results)
+    rows.push({
+      name: `event-loop lag p99, ${r.visitors} visitor(s)`,
+      figure: { label: 'loop delay p99 under load', value: r.loopDelayMs.p99, unit: 'ms' },
+      reference: { label: 'idle loop delay p99', value: idleDelay.p99, unit: 'ms' },
+      ratio: { value: r.loopDelayMs.p99 / idleDelay.p99, meaning: 'x idle' },
+      goal: { text: `<= ${TARGET_LOOP_DELAY_MS} ms`, met: r.loopDelayMs.p99 <= TARGET_LOOP_DELAY_MS },
+      note: `peak RSS ${mb(r.peakRssBytes)} (${mb(baseRss)} with the model loaded)`,
+    });
+  await writeReport(values.report, {
+    bench: 'bench/widget-load.ts',
+    title: 'Chat widget under load',
+    command: reproduceCommand('bench/widget-load.ts'),
+    setup:
+      `N simulated visitors (real Socket.IO clients on loopback, in the server's process), ${messagesEach} message(s) each, ` +
+      `think time 0-${thinkMs} ms, starter model (${status.version}) on ${status.workers} generation worker(s), ${status.backend} backend, ` +
+      `embedded MongoDB; reply timeout ${replyTimeoutMs / 1000} s`,
+    rows,
+    details: printed.filter((line) => line.startsWith('|')),
+  });
   if (totalLost > 0) process.exitCode = 1;
 } finally {
-  await running.widget.replies.idle();
-  await running.close();
-  await dataDir.cleanup();
+  await cleanup();
 }
