@@ -147,6 +147,8 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
     publicAddress = url;
     const { port } = http.address() as AddressInfo;
     logger.info({ url, database: db.mode }, 'Parley is listening');
+    // Queued training runs here unless PARLEY_LOCAL_WORKER is off (then on `parley worker`s).
+    jobs.start();
 
     let demo: DemoPage | null = null;
     if (env.PARLEY_DEMO) {
