@@ -3,7 +3,8 @@ import { openArtifactStore } from '../artifacts/store.js';
 import { WORKER_JOB_KINDS } from '../db/models/worker-job.js';
 import { openDatabase } from '../db/open.js';
 import { loadEnv } from '../env.js';
-import { type EvaluateParams, JobWorker, type WorkerEvent } from '../jobs/job-worker.js';
+import { evaluationRunner } from '../jobs/evaluate-job.js';
+import { JobWorker, type WorkerEvent } from '../jobs/job-worker.js';
 import type { WorkerJobKind } from '../jobs/queue.js';
 import { privacyBudgetFromEnv } from '../privacy/dp/ledger.js';
 import { say } from './output.js';
@@ -52,7 +53,6 @@ export function registerWorker(program: Command): void {
           process.stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
         else if (event.event !== 'progress') say(describe(event));
       };
-      let backendReady: Promise<unknown> | null = null;
       const worker = new JobWorker({
         models: db.models,
         store,
@@ -60,24 +60,7 @@ export function registerWorker(program: Command): void {
         pollMs: env.PARLEY_JOB_POLL_MS,
         ...(flags.kinds ? { kinds: flags.kinds } : {}),
         train: { privacyBudget: privacyBudgetFromEnv(env), backend: env.TFJS_BACKEND },
-        async evaluate(params: EvaluateParams, onProgress) {
-          // Loaded on first use: a worker that only trains never loads a model here.
-          const [{ useBackend }, { compareVersions }] = await Promise.all([
-            import('../ml/backend.js'),
-            import('../evaluate/compare.js'),
-          ]);
-          backendReady ??= useBackend(env.TFJS_BACKEND);
-          await backendReady;
-          const { version, ...options } = params;
-          const report = await compareVersions(db.models, version, { ...options, onProgress });
-          // The full report is on the version; the job keeps what a list needs.
-          return {
-            version: report.version,
-            against: report.against,
-            datasetId: report.datasetId,
-            metrics: report.metrics,
-          };
-        },
+        evaluate: evaluationRunner(db.models, env.TFJS_BACKEND),
         onEvent: print,
       });
       if (!flags.json)

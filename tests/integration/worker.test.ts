@@ -7,7 +7,9 @@ import { openArtifactStore } from '../../server/artifacts/store.js';
 import { buildDataset } from '../../server/datasets/build.js';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
 import { AdminJobs } from '../../server/jobs/admin-jobs.js';
+import { enqueueEvaluation, evaluationRunner } from '../../server/jobs/evaluate-job.js';
 import { JobWorker, type WorkerEvent } from '../../server/jobs/job-worker.js';
+import { cancelTraining } from '../../server/jobs/training-queue.js';
 import type { TrainingDone } from '../../server/jobs/training-watcher.js';
 import { silentLogger } from '../../server/logger.js';
 import { decodeToFloat32, parseSafetensors } from '../../server/ml/safetensors.js';
@@ -80,6 +82,18 @@ describe('parley worker', () => {
   let data: { dir: string; cleanup: () => Promise<void> };
   let datasetId: string;
   const workers: ChildProcess[] = [];
+  let trainedVersion = '';
+  const inProcessWorker = (events: WorkerEvent[], kinds: ('train' | 'evaluate')[]) =>
+    new JobWorker({
+      models,
+      store: openArtifactStore(data.dir),
+      leaseMs: 1500,
+      pollMs: 50,
+      kinds,
+      train: { backend: 'cpu' },
+      evaluate: evaluationRunner(models, 'cpu'),
+      onEvent: (event) => events.push(event),
+    });
 
   beforeAll(async () => {
     mongo = await startTestMongo();
@@ -231,6 +245,7 @@ describe('parley worker', () => {
     expect(finished).toMatchObject({ status: 'succeeded', error: null });
     const result = (finished as { result: TrainJobResult }).result;
     expect(result).toMatchObject({ jobId, status: 'succeeded', resumedFrom: secondResume });
+    trainedVersion = result.version!;
 
     expect(await adapterTensors(result.adapterDir!)).toEqual(await adapterTensors(uninterrupted.adapterDir!));
     expect(result.metrics.steps).toBe(20);
@@ -259,4 +274,66 @@ describe('parley worker', () => {
     trainingJobEvents.off('progress', onProgress);
     await jobs.close();
   }, 120_000);
+
+  it('runs a queued evaluation and stores the comparison on the version', async () => {
+    expect(trainedVersion).toMatch(/^v\d+$/); // trained by the test above
+    const queued = await enqueueEvaluation(
+      models,
+      { version: trainedVersion, rankingCases: 4, samples: 2, examples: 1, maxNewTokens: 4, seed: 1 },
+      3,
+    );
+    const events: WorkerEvent[] = [];
+    await inProcessWorker(events, ['evaluate']).start({ once: true });
+    expect(events.map((e) => e.event)).toEqual(['leased', 'finished']);
+    expect(events[1]).toMatchObject({
+      status: 'succeeded',
+      error: null,
+      result: { version: trainedVersion, against: { kind: 'base' }, datasetId },
+    });
+    const job = await models.WorkerJob.findById(queued).lean();
+    expect(job).toMatchObject({ kind: 'evaluate', status: 'succeeded', attempts: 1 });
+    expect((job!.result as { metrics: Record<string, unknown> }).metrics).toHaveProperty('validationLoss');
+    const version = await models.ModelVersion.findOne({ version: trainedVersion }).lean();
+    expect(version?.comparison).toMatchObject({ version: trainedVersion, datasetId });
+  }, 60_000);
+
+  it('cancels a queued training job at once, and a running one after its current step with a checkpoint', async () => {
+    const jobs = new AdminJobs({
+      models,
+      connection,
+      env: testEnv(data.dir, { PARLEY_LOCAL_WORKER: 'false', TFJS_BACKEND: 'cpu' }),
+      logger: silentLogger,
+    });
+    const waiting = await jobs.startTraining(options());
+    expect(await cancelTraining(models, waiting)).toBe(true);
+    expect(await models.WorkerJob.findOne({ trainingJobId: waiting }).lean()).toMatchObject({
+      status: 'cancelled',
+    });
+    expect((await models.TrainingJob.findById(waiting).lean())?.status).toBe('cancelled');
+    expect(await cancelTraining(models, waiting)).toBe(false);
+
+    const running = await jobs.startTraining(options());
+    const events: WorkerEvent[] = [];
+    const worker = inProcessWorker(events, ['train']);
+    const cancelled = new Promise<void>((resolve) => {
+      const onStep = (id: string) => {
+        if (id !== running) return;
+        trainingJobEvents.off('progress', onStep);
+        void cancelTraining(models, running).then(() => resolve());
+      };
+      trainingJobEvents.on('progress', onStep);
+    });
+    await worker.start({ once: true });
+    await cancelled;
+    expect(events.at(-1)).toMatchObject({
+      event: 'finished',
+      status: 'cancelled',
+      result: { status: 'cancelled' },
+    });
+    const training = await models.TrainingJob.findById(running).lean();
+    expect(training?.status).toBe('cancelled');
+    expect(training!.progress!.step).toBeLessThan(20);
+    expect((await latestCheckpoint(training!.jobDir!))?.step).toBe(training!.progress!.step);
+    await jobs.close();
+  }, 60_000);
 });
