@@ -364,6 +364,7 @@ async function continueTrainingJob(
     resumeFrom,
     job.lease?.owner ?? null,
     hooks,
+    queued !== null,
   );
 }
 
@@ -487,6 +488,7 @@ async function supervise(
   resumeFrom: number | null,
   expectedOwner: string | null,
   hooks: TrainJobHooks,
+  fromQueue = false,
 ): Promise<TrainJobResult> {
   const { models } = deps;
   const jobId = new ObjectId(order.jobId);
@@ -502,7 +504,8 @@ async function supervise(
 
   const claim: Record<string, unknown> = {
     status: 'running',
-    cancelRequested: false,
+    // A resume by hand is meant to run; a cancel asked for while a job waited in the queue stands.
+    ...(fromQueue ? {} : { cancelRequested: false }),
     error: null,
     finishedAt: null,
     lease: { owner, expiresAt: new Date(Date.now() + LEASE_MS) },
