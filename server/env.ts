@@ -15,6 +15,9 @@ const port = (what: string) =>
     .min(0, { error: `expected ${what} as an integer from 0 to 65535` })
     .max(65535, { error: `expected ${what} as an integer from 0 to 65535` });
 
+/** A store URL (scheme://…) is kept as it is; anything else is a directory. */
+const STORE_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 const booleanFlag = z.stringbool({ error: 'expected true/false (also accepted: 1/0, yes/no, on/off)' });
 
 /** Variable name -> schema. `.describe()` texts are the documentation. */
@@ -176,6 +179,41 @@ export const envShape = {
     .describe(
       'Cap on the cumulative epsilon of DP training on overlapping data; a run that would exceed it refuses to start. Unset: no cap.',
     ),
+  PARLEY_ARTIFACT_STORE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Where training workers read base models and datasets and write checkpoints and trained models: a directory every web server and worker mounts. Default: PARLEY_DATA_DIR.',
+    ),
+  PARLEY_LOCAL_WORKER: booleanFlag
+    .default(true)
+    .describe(
+      'Whether `parley serve` also runs queued training jobs itself; false leaves them to `parley worker` processes.',
+    ),
+  PARLEY_WORKER_LEASE_MS: z.coerce
+    .number({ error: 'expected milliseconds as an integer >= 200' })
+    .int({ error: 'expected milliseconds as an integer >= 200' })
+    .min(200, { error: 'expected milliseconds as an integer >= 200' })
+    .default(60_000)
+    .describe(
+      "How long a worker's lease on a job lasts without a heartbeat (it renews it every third of this); after that another worker takes the job over.",
+    ),
+  PARLEY_WORKER_MAX_ATTEMPTS: z.coerce
+    .number({ error: 'expected an integer from 1 to 100' })
+    .int({ error: 'expected an integer from 1 to 100' })
+    .min(1, { error: 'expected an integer from 1 to 100' })
+    .max(100, { error: 'expected an integer from 1 to 100' })
+    .default(3)
+    .describe('Leases a queued job may take (each abandoned one counts) before it fails with the reason.'),
+  PARLEY_JOB_POLL_MS: z.coerce
+    .number({ error: 'expected milliseconds as an integer >= 50' })
+    .int({ error: 'expected milliseconds as an integer >= 50' })
+    .min(50, { error: 'expected milliseconds as an integer >= 50' })
+    .default(1000)
+    .describe(
+      "How often an idle worker looks for a queued job, and how often the console's server reads the progress of jobs other processes run.",
+    ),
   HF_ENDPOINT: z
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
     .default('https://huggingface.co')
@@ -190,13 +228,15 @@ export const envShape = {
 const envSchema = z.object(envShape);
 type RawEnv = z.infer<typeof envSchema>;
 
-export interface Env extends Omit<RawEnv, 'PARLEY_DEMO' | 'PARLEY_BASE_MODEL'> {
+export interface Env extends Omit<RawEnv, 'PARLEY_DEMO' | 'PARLEY_BASE_MODEL' | 'PARLEY_ARTIFACT_STORE'> {
   /** Absolute path of the base model directory. */
   PARLEY_BASE_MODEL: string;
   /** Absolute path of PARLEY_DATA_DIR. */
   PARLEY_DATA_DIR: string;
   /** Resolved: explicit value, else on for the embedded database outside production. */
   PARLEY_DEMO: boolean;
+  /** The artifact store: an absolute directory (PARLEY_ARTIFACT_STORE, else PARLEY_DATA_DIR), or a store URL. */
+  PARLEY_ARTIFACT_STORE: string;
 }
 
 export interface EnvProblem {
@@ -245,6 +285,11 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       ? path.resolve(cwd, raw.PARLEY_BASE_MODEL)
       : path.join(dataDir, 'models', 'starter'),
     PARLEY_DEMO: raw.PARLEY_DEMO ?? (raw.MONGODB_URI === undefined && raw.NODE_ENV !== 'production'),
+    PARLEY_ARTIFACT_STORE: !raw.PARLEY_ARTIFACT_STORE
+      ? dataDir
+      : STORE_URL.test(raw.PARLEY_ARTIFACT_STORE)
+        ? raw.PARLEY_ARTIFACT_STORE
+        : path.resolve(cwd, raw.PARLEY_ARTIFACT_STORE),
   };
 }
 

@@ -174,6 +174,14 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
     publicAddress = url;
     const { port } = http.address() as AddressInfo;
     logger.info({ url, database: db.mode }, 'Parley is listening');
+    // Queued training runs here unless PARLEY_LOCAL_WORKER is off (then on `parley worker`s).
+    jobs.start();
+    logger.info(
+      { localWorker: env.PARLEY_LOCAL_WORKER, artifacts: env.PARLEY_ARTIFACT_STORE },
+      env.PARLEY_LOCAL_WORKER
+        ? 'queued training runs here (and on any parley worker)'
+        : 'queued training runs on parley worker processes only',
+    );
 
     let demo: DemoPage | null = null;
     if (env.PARLEY_DEMO) {

@@ -7,6 +7,7 @@ import { rankingCasesFromDataset } from '../evaluate/build-cases.js';
 import { readRankingCases } from '../evaluate/cases.js';
 import { compareVersions } from '../evaluate/compare.js';
 import { rankCases } from '../evaluate/ranking.js';
+import { enqueueEvaluation } from '../jobs/evaluate-job.js';
 import { loadModel } from '../ml/architectures/registry.js';
 import { useBackend } from '../ml/backend.js';
 import { ChatTokenizer } from '../ml/tokenizer.js';
@@ -112,6 +113,7 @@ export function registerEval(program: Command): void {
     .option('--examples <n>', 'side-by-side examples in the report', positiveInteger, 20)
     .option('--max-new-tokens <n>', 'longest generated reply, in tokens', positiveInteger, 64)
     .option('--seed <n>', 'seed for the ranking cases and generation samples', positiveInteger, 1)
+    .option('--queue', 'queue the comparison for a `parley worker` instead; prints {"jobId", "status"}')
     .action(
       async (
         version: string,
@@ -123,9 +125,33 @@ export function registerEval(program: Command): void {
           examples: number;
           maxNewTokens: number;
           seed: number;
+          queue?: boolean;
         },
       ) => {
         const env = loadEnv();
+        if (flags.queue) {
+          const db = await openDatabase(env, { shareRunning: true });
+          try {
+            const jobId = await enqueueEvaluation(
+              db.models,
+              {
+                version,
+                ...(flags.against ? { against: flags.against } : {}),
+                ...(flags.dataset ? { datasetId: flags.dataset } : {}),
+                rankingCases: flags.rankingCases,
+                samples: flags.samples,
+                examples: flags.examples,
+                maxNewTokens: flags.maxNewTokens,
+                seed: flags.seed,
+              },
+              env.PARLEY_WORKER_MAX_ATTEMPTS,
+            );
+            printJson({ jobId: jobId.toHexString(), status: 'queued' });
+          } finally {
+            await db.close();
+          }
+          return;
+        }
         await useBackend(env.TFJS_BACKEND);
         const db = await openDatabase(env, { shareRunning: true });
         try {

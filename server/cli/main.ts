@@ -17,6 +17,7 @@ import { registerStarter } from './starter.js';
 import { registerTrain } from './train.js';
 import { registerUser } from './user.js';
 import { registerVersions } from './versions.js';
+import { registerWorker } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command('parley')
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerDataset(program);
   registerTrain(program);
+  registerWorker(program);
   registerEval(program);
   registerVersions(program);
   registerPrivacy(program);

@@ -91,6 +91,8 @@ export interface TrainJobHooks {
   signal?: AbortSignal;
   /** The worker process, once started, and the job's id. */
   onWorker?: (worker: ChildProcess, jobId: string) => void;
+  /** A checkpoint was written (complete: it is renamed into place before this). */
+  onCheckpoint?: (step: number, dir: string) => void;
 }
 
 export interface TrainJobResult {
@@ -135,6 +137,24 @@ export async function runTrainingJob(
   options: TrainJobOptions,
   hooks: TrainJobHooks = {},
 ): Promise<TrainJobResult> {
+  const prepared = await prepareTrainingJob(deps, options);
+  return supervise(deps, prepared.order, prepared.datasetId, null, null, hooks);
+}
+
+export interface PreparedTrainingJob {
+  jobId: string;
+  order: WorkOrder;
+  datasetId: ObjectId;
+}
+
+/**
+ * Checks a run's inputs (the dataset, the base model, the DP plan against the privacy budget) and
+ * records the job as queued; a run that cannot start fails here, before anything is queued.
+ */
+export async function prepareTrainingJob(
+  deps: TrainJobDeps,
+  options: TrainJobOptions,
+): Promise<PreparedTrainingJob> {
   const { models } = deps;
   const dataset = ObjectId.isValid(options.datasetId)
     ? await models.Dataset.findById(options.datasetId).lean()
@@ -220,9 +240,10 @@ export async function runTrainingJob(
     status: 'queued',
     jobDir,
   });
-  return supervise(
-    deps,
-    {
+  return {
+    jobId: jobId.toHexString(),
+    datasetId: dataset._id,
+    order: {
       jobId: jobId.toHexString(),
       jobDir,
       datasetDir: dataset.artifactPath!,
@@ -237,11 +258,7 @@ export async function runTrainingJob(
         trainingJob: jobId.toHexString(),
       },
     },
-    dataset._id,
-    null,
-    null,
-    hooks,
-  );
+  };
 }
 
 /**
@@ -253,12 +270,42 @@ export async function resumeTrainingJob(
   jobId: string,
   hooks: TrainJobHooks = {},
 ): Promise<TrainJobResult> {
+  return continueTrainingJob(deps, jobId, hooks, null);
+}
+
+/** Where a queued job's inputs and outputs are on this machine (see server/artifacts). */
+export interface QueuedJobPaths {
+  datasetDir: string;
+  base: string;
+  jobDir: string;
+}
+
+/**
+ * Runs a job from the queue (server/jobs): the caller holds the queue's lease on it, which is
+ * what keeps other workers out, so a previous holder's lease on the training job does not count.
+ * It starts from the latest checkpoint when an earlier attempt left one, else from the start.
+ */
+export async function runQueuedTrainingJob(
+  deps: TrainJobDeps,
+  jobId: string,
+  paths: QueuedJobPaths,
+  hooks: TrainJobHooks = {},
+): Promise<TrainJobResult> {
+  return continueTrainingJob(deps, jobId, hooks, paths);
+}
+
+async function continueTrainingJob(
+  deps: TrainJobDeps,
+  jobId: string,
+  hooks: TrainJobHooks,
+  queued: QueuedJobPaths | null,
+): Promise<TrainJobResult> {
   const { models } = deps;
   const job = ObjectId.isValid(jobId) ? await models.TrainingJob.findById(jobId).lean() : null;
   if (!job) throw notFound(`No training job ${jobId}.`, 'job_not_found');
   if (job.status === 'succeeded')
     throw conflict(`Training job ${jobId} has already succeeded.`, 'job_finished');
-  if ((job.status === 'running' || job.status === 'queued') && leaseIsLive(job.lease)) {
+  if (!queued && (job.status === 'running' || job.status === 'queued') && leaseIsLive(job.lease)) {
     throw conflict(
       `Training job ${jobId} is running (held by ${job.lease?.owner} until ${job.lease?.expiresAt?.toISOString()}).`,
       'job_running',
@@ -266,7 +313,7 @@ export async function resumeTrainingJob(
   }
   const dataset = await models.Dataset.findById(job.datasetId).lean();
   if (!dataset?.artifactPath) throw notFound(`The dataset of job ${jobId} is gone.`, 'dataset_not_found');
-  const jobDir = job.jobDir ?? path.join(deps.dataDir, 'training', jobId);
+  const jobDir = queued?.jobDir ?? job.jobDir ?? path.join(deps.dataDir, 'training', jobId);
   // Jobs from before checkpoints were configurable get the defaults they would have had.
   const hyperparameters: Hyperparameters = {
     evalEvery: null,
@@ -295,13 +342,14 @@ export async function resumeTrainingJob(
       }
     : null;
   const latest = await latestCheckpoint(jobDir);
+  const resumeFrom = queued ? (latest?.step ?? null) : (latest?.step ?? 0);
   return supervise(
     deps,
     {
       jobId,
       jobDir,
-      datasetDir: dataset.artifactPath,
-      base: job.baseModel,
+      datasetDir: queued?.datasetDir ?? dataset.artifactPath,
+      base: queued?.base ?? job.baseModel,
       backend: deps.backend ?? 'auto',
       hyperparameters,
       dp,
@@ -313,9 +361,10 @@ export async function resumeTrainingJob(
       },
     },
     dataset._id,
-    latest?.step ?? 0,
+    resumeFrom,
     job.lease?.owner ?? null,
     hooks,
+    queued !== null,
   );
 }
 
@@ -360,6 +409,7 @@ class JobRecorder {
   constructor(
     private readonly models: Models,
     private readonly jobId: ObjectId,
+    private readonly owner: string,
   ) {}
 
   private get dirty(): boolean {
@@ -408,10 +458,15 @@ class JobRecorder {
     this.events = [];
     this.fields = {};
     try {
-      const job = await this.models.TrainingJob.findOneAndUpdate({ _id: this.jobId }, update, {
-        returnDocument: 'after',
-        projection: { cancelRequested: 1 },
-      }).lean();
+      // Only while this process holds the job: a worker that lost it to another writes nothing.
+      const job = await this.models.TrainingJob.findOneAndUpdate(
+        { _id: this.jobId, 'lease.owner': this.owner },
+        update,
+        {
+          returnDocument: 'after',
+          projection: { cancelRequested: 1 },
+        },
+      ).lean();
       if (job?.cancelRequested) this.cancelRequested = true;
     } catch (error) {
       this.lastError = error as Error; // progress is best effort; the result is written on its own
@@ -433,11 +488,13 @@ async function supervise(
   resumeFrom: number | null,
   expectedOwner: string | null,
   hooks: TrainJobHooks,
+  fromQueue = false,
 ): Promise<TrainJobResult> {
   const { models } = deps;
   const jobId = new ObjectId(order.jobId);
   const started = performance.now();
-  const recorder = new JobRecorder(models, jobId);
+  const owner = leaseOwner();
+  const recorder = new JobRecorder(models, jobId, owner);
   const note = (level: JobEvent['level'], message: string) => {
     const event = { level, message, time: new Date() };
     recorder.event(event);
@@ -447,13 +504,18 @@ async function supervise(
 
   const claim: Record<string, unknown> = {
     status: 'running',
-    cancelRequested: false,
+    // A resume by hand is meant to run; a cancel asked for while a job waited in the queue stands.
+    ...(fromQueue ? {} : { cancelRequested: false }),
     error: null,
     finishedAt: null,
-    lease: { owner: leaseOwner(), expiresAt: new Date(Date.now() + LEASE_MS) },
+    lease: { owner, expiresAt: new Date(Date.now() + LEASE_MS) },
   };
-  if (resumeFrom === null) claim.startedAt = new Date();
-  else {
+  if (resumeFrom === null) {
+    claim.startedAt = new Date();
+    // A queued job's earlier attempt may have died before its first checkpoint: start clean.
+    claim.metrics = [];
+    claim['progress.step'] = 0;
+  } else {
     // Steps after the checkpoint belong to a trajectory that is gone; the resumed run redoes them.
     const job = await models.TrainingJob.findById(jobId, { metrics: 1 }).lean();
     claim.metrics = (job?.metrics ?? []).filter((m) => m.step <= resumeFrom);
@@ -539,6 +601,7 @@ async function supervise(
           case 'checkpoint':
             recorder.set({ checkpointPath: message.dir });
             note('debug', `checkpoint at step ${message.step}`);
+            hooks.onCheckpoint?.(message.step, message.dir);
             break;
           case 'done':
             settled = true;
@@ -574,7 +637,7 @@ async function supervise(
     note('error', (error as Error).message);
     await recorder.flush();
     await models.TrainingJob.updateOne(
-      { _id: jobId },
+      { _id: jobId, 'lease.owner': owner },
       {
         $set: {
           status: 'failed',
@@ -613,7 +676,7 @@ async function supervise(
     note('info', `training ${status} after ${result.steps} steps`);
     await recorder.flush();
     await models.TrainingJob.updateOne(
-      { _id: jobId },
+      { _id: jobId, 'lease.owner': owner },
       {
         $set: {
           status,

@@ -12,6 +12,7 @@ import { systemStateSchema } from './system-state.js';
 import { trainingJobSchema } from './training-job.js';
 import { userSchema } from './user.js';
 import { visitorContactSchema } from './visitor-contact.js';
+import { workerJobSchema } from './worker-job.js';
 
 /** Model name -> [schema, collection]. Collection names are explicit: other tools read them. */
 const definitions = {
@@ -28,6 +29,7 @@ const definitions = {
   SystemState: [systemStateSchema, 'system_state'],
   Site: [siteSchema, 'sites'],
   VisitorContact: [visitorContactSchema, 'visitor_contacts'],
+  WorkerJob: [workerJobSchema, 'worker_jobs'],
 } as const;
 
 export function bindModels(connection: Connection) {
@@ -49,6 +51,7 @@ export function bindModels(connection: Connection) {
     SystemState: model('SystemState'),
     Site: model('Site'),
     VisitorContact: model('VisitorContact'),
+    WorkerJob: model('WorkerJob'),
   };
 }
 

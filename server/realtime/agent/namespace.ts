@@ -227,10 +227,10 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
       error,
     });
   const onDatasetDone = (event: AdminJobEventMap['dataset:done'][0]) => admins().emit('dataset:done', event);
-  const onTrainingDone = ({ jobId, result, error }: AdminJobEventMap['training:done'][0]) =>
+  const onTrainingDone = ({ jobId, result, error, status }: AdminJobEventMap['training:done'][0]) =>
     admins().emit('training:done', {
       jobId: result?.jobId ?? jobId,
-      status: result?.status ?? 'failed',
+      status: result?.status ?? status ?? 'failed',
       version: result?.version ?? null,
       error,
     });

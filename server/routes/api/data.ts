@@ -9,8 +9,8 @@ import type { Env } from '../../env.js';
 import { conflict, notFound } from '../../errors.js';
 import { presentRun, presentSource } from '../../ingest/present.js';
 import { sourceIdFor } from '../../ingest/sources.js';
+import { cancelTraining } from '../../jobs/training-queue.js';
 import { cumulativeSpend, privacyBudgetFromEnv } from '../../privacy/dp/ledger.js';
-import { cancelTrainingJob } from '../../train/job.js';
 import { parseInput } from './parse.js';
 
 const limitQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
@@ -142,7 +142,7 @@ export function dataEndpoints(deps: {
       access: 'admin',
       async handler(req, res) {
         const id = String(req.params.id);
-        if (!(await cancelTrainingJob(models, id)))
+        if (!(await cancelTraining(models, id)))
           throw conflict('That job is not queued or running.', 'job_not_running');
         await recordAudit(models, {
           action: 'training.cancel',

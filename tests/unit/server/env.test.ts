@@ -25,6 +25,10 @@ describe('loadEnv', () => {
       TFJS_BACKEND: 'auto',
       PARLEY_DEMO: true,
       PARLEY_EMBEDDED_DB_PORT: 0,
+      PARLEY_ARTIFACT_STORE: '/srv/data',
+      PARLEY_LOCAL_WORKER: true,
+      PARLEY_WORKER_LEASE_MS: 60_000,
+      PARLEY_WORKER_MAX_ATTEMPTS: 3,
     });
     expect(env.MONGODB_URI).toBeUndefined();
     expect(env.SESSION_SECRET).toBeUndefined();
@@ -50,6 +54,13 @@ describe('loadEnv', () => {
     ['HF_ENDPOINT', 'http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
     ['REDIS_URL', 'redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
     ['REDIS_URL', 'rediss://:pw@cache.example:6380/2', 'rediss://:pw@cache.example:6380/2'],
+    ['PARLEY_ARTIFACT_STORE', '/mnt/parley', '/mnt/parley'],
+    ['PARLEY_ARTIFACT_STORE', 'shared', '/srv/shared'],
+    ['PARLEY_ARTIFACT_STORE', 's3://bucket/parley', 's3://bucket/parley'],
+    ['PARLEY_LOCAL_WORKER', 'false', false],
+    ['PARLEY_WORKER_LEASE_MS', '1500', 1500],
+    ['PARLEY_WORKER_MAX_ATTEMPTS', '5', 5],
+    ['PARLEY_JOB_POLL_MS', '250', 250],
   ])('accepts %s=%s', (variable, value, expected) => {
     expect(loadEnv({ [variable]: value }, '/srv')[variable as keyof ReturnType<typeof loadEnv>]).toEqual(
       expected,
@@ -74,6 +85,10 @@ describe('loadEnv', () => {
     ['HF_ENDPOINT', 'ftp://mirror.example'],
     ['REDIS_URL', 'http://cache.example'],
     ['REDIS_URL', 'cache.example:6379'],
+    ['PARLEY_LOCAL_WORKER', 'sometimes'],
+    ['PARLEY_WORKER_LEASE_MS', '100'],
+    ['PARLEY_WORKER_MAX_ATTEMPTS', '0'],
+    ['PARLEY_JOB_POLL_MS', '1.5'],
   ])('rejects %s=%s and names the variable', (variable, value) => {
     expect(problemsOf({ [variable]: value })).toEqual([variable]);
   });
