@@ -13,6 +13,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import type { BackendChoice } from '../ml/backend.js';
 import { activeVersionId } from '../registry/promote.js';
 import { type LoadFailure, ModelHolder, type ModelTarget, type SwapOutcome } from './holder.js';
+import { orderedReads } from './ordered-reads.js';
 import { conversationMessages } from './prompt.js';
 import {
   type ChatTurn,
@@ -188,9 +189,17 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
     { retryFailedAfterMs: options.retryFailedAfterMs },
   );
 
+  const readActive = orderedReads(() => resolveTarget(options.models, options.baseModelDir));
+  /** Reads the active version; false when a newer read was applied meanwhile (target unchanged). */
+  const readTarget = async (): Promise<{ current: boolean }> => {
+    const { value, current } = await readActive();
+    if (current) target = value;
+    return { current };
+  };
+
   const refresh = async ({ retry = false } = {}): Promise<SwapOutcome | null> => {
     if (closed) return null;
-    target = await resolveTarget(options.models, options.baseModelDir);
+    await readTarget();
     if (!target) return null;
     return holder.swapTo(target, { retry });
   };
@@ -204,9 +213,8 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
   };
   const pollOnce = async () => {
     try {
-      const next = await resolveTarget(options.models, options.baseModelDir);
-      target = next;
-      if (next && !closed) void holder.swapTo(next);
+      const { current } = await readTarget();
+      if (current && target && !closed) void holder.swapTo(target);
     } catch (error) {
       logger.warn({ err: error }, 'could not read the active model version');
     }
