@@ -16,7 +16,7 @@ export const userIdFor = (email: string) => deterministicId('user', email.trim()
 /** NIST 800-63B: length over composition rules. */
 export const MIN_PASSWORD_LENGTH = 12;
 
-const newUser = z.object({
+const newUser = z.strictObject({
   email: z.email({ error: 'expected an email address' }).max(254),
   name: z.string().trim().min(1).max(120),
   role: z.enum(ROLES),
