@@ -17,7 +17,7 @@ export function findBrokenUnicode(value: unknown, root = 'body'): string | null 
     const [current, path] = pending.pop()!;
     if (typeof current === 'string') {
       if (LONE_SURROGATE.test(current)) return path;
-    } else if (current !== null && typeof current === 'object') {
+    } else if (current !== null && typeof current === 'object' && !ArrayBuffer.isView(current)) {
       for (const [key, child] of Object.entries(current)) {
         if (LONE_SURROGATE.test(key)) return `${path} (a key)`;
         pending.push([child, `${path}.${key}`]);

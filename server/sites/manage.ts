@@ -7,6 +7,7 @@ import { LAUNCHER_ICONS, type Site, WIDGET_POSITIONS } from '../db/models/site.j
 import { badRequest, conflict, notFound } from '../errors.js';
 import { ensureWidgetSource } from '../ingest/live-conversations.js';
 import type { WidgetTexts } from '../realtime/widget/protocol.js';
+import { describeIssues } from '../zod-issues.js';
 import { DEFAULT_TEXTS } from './default-texts.js';
 import { normalizeOrigin } from './origins.js';
 
@@ -64,11 +65,7 @@ export type SiteInput = z.input<typeof siteInput>;
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);
-  if (!result.success)
-    throw badRequest(
-      result.error.issues.map((issue) => `${issue.path.join('.') || 'site'}: ${issue.message}`).join('; '),
-      'invalid_site',
-    );
+  if (!result.success) throw badRequest(describeIssues(result.error, 'site'), 'invalid_site');
   return result.data;
 }
 

@@ -25,6 +25,8 @@ import { sourceIdFor } from '../../ingest/sources.js';
 import type { Logger } from '../../logger.js';
 import type { ChatEngine } from '../../serving/engine.js';
 import { findSiteByKey, isOriginAllowed, type StoredSite, widgetSiteConfig } from '../../sites/index.js';
+import { brokenUnicodeMessage, findBrokenUnicode } from '../../unicode.js';
+import { type EventArgs, eventArgs } from '../event-args.js';
 import { rejectUnknownEvents } from '../unknown-events.js';
 import { BotReplies } from './bot-replies.js';
 import { asksForHuman } from './handoff-intent.js';
@@ -39,7 +41,7 @@ import {
 } from './protocol.js';
 import { WidgetRateLimits } from './rate-limits.js';
 import {
-  describeIssues,
+  describePayloadIssues,
   handoffRequestSchema,
   identifySchema,
   leaveContactSchema,
@@ -230,10 +232,15 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
     action: (payload: z.infer<S>) => Promise<AckOf<E>>,
   ): void {
     // Payloads are untrusted: the listener takes unknowns and parses them.
-    (socket as unknown as Socket).on(event as string, async (payload: unknown, ack: unknown) => {
-      const reply = typeof ack === 'function' ? (ack as (result: AckOf<E>) => void) : () => undefined;
+    (socket as unknown as Socket).on(event as string, async (...args: unknown[]) => {
+      const { payload, extra, reply } = eventArgs(args) as EventArgs & { reply: (result: AckOf<E>) => void };
+      if (extra > 0) return reply(failed('invalid_payload', 'expected one payload object and an ack'));
+      if (ArrayBuffer.isView(payload) || payload instanceof ArrayBuffer)
+        return reply(failed('invalid_payload', 'payload: expected a JSON object, not binary data'));
+      const broken = findBrokenUnicode(payload, 'payload');
+      if (broken) return reply(failed('invalid_payload', brokenUnicodeMessage(broken)));
       const parsed = schema.safeParse(payload);
-      if (!parsed.success) return reply(failed('invalid_payload', describeIssues(parsed.error)));
+      if (!parsed.success) return reply(failed('invalid_payload', describePayloadIssues(parsed.error)));
       try {
         reply(await action(parsed.data));
       } catch (error) {
