@@ -257,29 +257,48 @@ describe('the bad-input sweep over Socket.IO', () => {
       await usable(next.socket);
     });
 
-    it.each<[string, Record<string, unknown>]>([
-      ['a site key of the wrong type', { siteKey: 42 }],
-      ['an operator for the site key', { siteKey: { $gt: '' } }],
-      ['a site key with a lone surrogate', { siteKey: 'pk_\uD800' }],
-      ['a 500-character site key', { siteKey: 'k'.repeat(500) }],
-      ['an unknown site key', { siteKey: 'pk_unknown' }],
-      ['an operator for the token', { siteKey: 'pk_unknown', token: { $ne: null } }],
-      ['locales that are not a list', { siteKey: 'pk_unknown', locales: 'en' }],
-    ])('refuses a handshake with %s, clearly and without opening a conversation', async (_label, auth) => {
-      const before = await snapshotState(running.db.models);
-      const socket = io(`${running.url}/widget`, {
-        auth,
-        extraHeaders: { origin: SHOP },
-        transports: ['websocket'],
-        reconnection: false,
-        forceNew: true,
-      });
-      sockets.push(socket);
-      const refused = await refusalOf(socket as never);
-      expect(refused.code).toMatch(/^[a-z_]+$/);
-      expect(refused.message.length).toBeGreaterThan(10);
-      expect(stateChanges(before, await snapshotState(running.db.models))).toEqual([]);
-    });
+    it.each<[string, Record<string, unknown>, string, RegExp]>([
+      ['a site key of the wrong type', { siteKey: 42 }, 'missing_site_key', /without a site key/],
+      ['an operator for the site key', { siteKey: { $gt: '' } }, 'missing_site_key', /without a site key/],
+      ['a site key with a lone surrogate', { siteKey: 'pk_\uD800' }, 'unknown_site_key', /not known/],
+      ['a 500-character site key', { siteKey: 'k'.repeat(500) }, 'invalid_handshake', /siteKey/],
+      ['an unknown site key', { siteKey: 'pk_unknown' }, 'unknown_site_key', /not known/],
+      [
+        'an operator for the token',
+        { siteKey: 'pk_unknown', token: { $ne: null } },
+        'invalid_handshake',
+        /token/,
+      ],
+      [
+        'locales that are not a list',
+        { siteKey: 'pk_unknown', locales: 'en' },
+        'invalid_handshake',
+        /locales/,
+      ],
+      [
+        'too many locales',
+        { siteKey: 'pk_unknown', locales: Array(50).fill('en') },
+        'invalid_handshake',
+        /locales/,
+      ],
+    ])(
+      'refuses a handshake with %s, clearly and without opening a conversation',
+      async (_label, auth, code, message) => {
+        const before = await snapshotState(running.db.models);
+        const socket = io(`${running.url}/widget`, {
+          auth,
+          extraHeaders: { origin: SHOP },
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+        });
+        sockets.push(socket);
+        const refused = await refusalOf(socket as never);
+        expect(refused.code).toBe(code);
+        expect(refused.message).toMatch(message);
+        expect(stateChanges(before, await snapshotState(running.db.models))).toEqual([]);
+      },
+    );
 
     // Decided: well-formed Unicode, however unusual, is stored and echoed exactly (trimmed, like
     // any message); a lone surrogate is refused (above), since MongoDB would keep U+FFFD instead.

@@ -26,6 +26,7 @@ import type { Logger } from '../../logger.js';
 import type { ChatEngine } from '../../serving/engine.js';
 import { findSiteByKey, isOriginAllowed, type StoredSite, widgetSiteConfig } from '../../sites/index.js';
 import { brokenUnicodeMessage, findBrokenUnicode } from '../../unicode.js';
+import { describeIssues } from '../../zod-issues.js';
 import { type EventArgs, eventArgs } from '../event-args.js';
 import { rejectUnknownEvents } from '../unknown-events.js';
 import { BotReplies } from './bot-replies.js';
@@ -146,8 +147,17 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
   namespace.use(async (socket, next) => {
     try {
       const auth = widgetAuthSchema.safeParse(socket.handshake.auth);
-      if (!auth.success)
-        return next(refusal('missing_site_key', 'The widget was embedded without a site key.'));
+      if (!auth.success) {
+        const siteKey = (socket.handshake.auth as { siteKey?: unknown } | undefined)?.siteKey;
+        if (typeof siteKey !== 'string' || siteKey === '')
+          return next(refusal('missing_site_key', 'The widget was embedded without a site key.'));
+        return next(
+          refusal(
+            'invalid_handshake',
+            `The widget's handshake is malformed: ${describeIssues(auth.error, 'auth')}`,
+          ),
+        );
+      }
       const ip = socket.handshake.address;
       const wait = await rateLimits.connection(ip);
       if (wait > 0)
