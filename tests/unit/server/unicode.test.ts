@@ -13,7 +13,7 @@ describe('findBrokenUnicode', () => {
     ['one deep in arrays', { a: [{ b: ['ok', '\uD83D'] }] }, 'body.a.0.b.1'],
     ['one in a key', { 'k\uD800': 1 }, 'body (a key)'],
     ['a bare string', '\uDFFF', 'body'],
-  ])('finds %s at %s', (_label, value, path) => {
+  ])('%s: the path of the first broken string, or null', (_label, value, path) => {
     expect(findBrokenUnicode(value)).toBe(path);
   });
 
