@@ -20,7 +20,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(express.json({ limit: '1mb' }));
+  // No JSON parser here: /api parses its own bodies with its own limit, and nothing else reads one.
 
   app.use(healthRoutes(deps));
   app.use(widgetAssetRoutes());

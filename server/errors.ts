@@ -27,6 +27,26 @@ export const notFoundRoute: RequestHandler = (req, _res, next) => {
   next(notFound(`No route for ${req.method} ${req.path}.`));
 };
 
+/** body-parser's errors by `type`, in words that do not quote the body back. */
+const BODY_PARSER_ERRORS: Record<string, { id: string; message: string }> = {
+  'entity.too.large': {
+    id: 'body_too_large',
+    message: 'The request body is larger than this endpoint accepts.',
+  },
+  'entity.parse.failed': { id: 'invalid_json', message: 'The request body is not valid JSON (an object).' },
+  'charset.unsupported': { id: 'unsupported_charset', message: 'Send the request body as UTF-8 JSON.' },
+  'encoding.unsupported': {
+    id: 'unsupported_encoding',
+    message: 'The request body has an unsupported encoding.',
+  },
+  'entity.verify.failed': { id: 'bad_request', message: 'The request body was refused.' },
+  'request.aborted': { id: 'request_aborted', message: 'The request was aborted before its body arrived.' },
+  'request.size.invalid': {
+    id: 'bad_request',
+    message: 'The request body does not match its Content-Length.',
+  },
+};
+
 /** The one error handler: renders { ok:false, error, message } and logs what the client does not see. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
@@ -38,7 +58,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
     if (status >= 400 && status < 500) {
       // Body-parser and similar middleware raise client errors with a status and a safe message.
-      res.status(status).json({ ok: false, error: 'bad_request', message: (err as Error).message });
+      const known = BODY_PARSER_ERRORS[(err as { type?: string }).type ?? ''];
+      res.status(status).json({
+        ok: false,
+        error: known?.id ?? 'bad_request',
+        message: known?.message ?? (err as Error).message,
+      });
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'request failed');

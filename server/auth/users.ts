@@ -6,6 +6,7 @@ import type { Models } from '../db/models/index.js';
 import { ROLES, type Role } from '../db/models/user.js';
 import { badRequest, conflict } from '../errors.js';
 import type { StaffUser } from '../realtime/agent/protocol.js';
+import { describeIssues } from '../zod-issues.js';
 import { hashPassword } from './passwords.js';
 
 export type UserModels = Pick<Models, 'User'>;
@@ -16,7 +17,7 @@ export const userIdFor = (email: string) => deterministicId('user', email.trim()
 /** NIST 800-63B: length over composition rules. */
 export const MIN_PASSWORD_LENGTH = 12;
 
-const newUser = z.object({
+const newUser = z.strictObject({
   email: z.email({ error: 'expected an email address' }).max(254),
   name: z.string().trim().min(1).max(120),
   role: z.enum(ROLES),
@@ -30,11 +31,7 @@ export type NewUser = z.input<typeof newUser>;
 
 export async function createUser(models: UserModels, input: NewUser): Promise<StaffUser> {
   const parsed = newUser.safeParse(input);
-  if (!parsed.success)
-    throw badRequest(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
-      'invalid_user',
-    );
+  if (!parsed.success) throw badRequest(describeIssues(parsed.error, 'user'), 'invalid_user');
   const { email, name, role, password } = parsed.data;
   const _id = userIdFor(email);
   if (await models.User.exists({ _id }))

@@ -4,7 +4,7 @@
  * the raw little-endian tensor bytes. F32, F16 and BF16 decode to Float32Array (exactly: every
  * F16 and BF16 value is an F32 value) and encode back with round-to-nearest-even.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const DTYPES = ['F32', 'F16', 'BF16'] as const;
@@ -62,6 +62,90 @@ function isStorageDtype(value: unknown): value is string {
   return typeof value === 'string' && Object.hasOwn(STORAGE_BYTES, value);
 }
 
+/** One tensor as the header describes it; offsets are relative to the start of the data. */
+export interface HeaderEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
+  /** Bytes of tensor data the header accounts for (the tensors tile them without gaps or overlaps). */
+  dataBytes: number;
+}
+
+/**
+ * Validates a header's JSON against the format: known dtypes, whole non-negative shapes, offsets
+ * that match dtype x shape, and tensors that tile the data from byte 0 with no gap or overlap
+ * (what the reference implementation requires). Needs no tensor data, so a download can be
+ * checked from its first bytes.
+ */
+export function parseSafetensorsHeader(json: Uint8Array, source = 'safetensors file'): SafetensorsHeader {
+  const bad = (problem: string) => new SafetensorsError(`${source} has a bad header: ${problem}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
+  } catch (error) {
+    throw bad(`not JSON (${(error as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw bad('expected a JSON object');
+  }
+  const entries: HeaderEntry[] = [];
+  let metadata: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+        throw bad('__metadata__ is not an object');
+      for (const [key, value] of Object.entries(entry))
+        if (typeof value !== 'string') throw bad(`__metadata__.${key} is not a string`);
+      metadata = entry as Record<string, string>;
+      continue;
+    }
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw bad(`tensor ${name} is not an object`);
+    const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+    if (!isStorageDtype(dtype)) {
+      throw bad(`tensor ${name} has dtype ${JSON.stringify(dtype)}, which safetensors does not define`);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw bad(`tensor ${name} has shape ${JSON.stringify(shape)}`);
+    }
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      offsets[0] > offsets[1]
+    ) {
+      throw bad(`tensor ${name} has data_offsets ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const expectedBytes = elementCount(shape) * STORAGE_BYTES[dtype]!;
+    if (end - begin !== expectedBytes) {
+      throw bad(
+        `tensor ${name} (${dtype} [${shape.join(', ')}]) needs ${expectedBytes} bytes, data_offsets span ${end - begin}`,
+      );
+    }
+    entries.push({ name, dtype, shape, begin, end });
+  }
+  // Sorted by position, each tensor must start where the one before it ends.
+  let cursor = 0;
+  let previous: HeaderEntry | null = null;
+  for (const entry of [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
+    if (entry.begin < cursor)
+      throw bad(`tensor ${entry.name} [${entry.begin}, ${entry.end}) overlaps tensor ${previous!.name}`);
+    if (entry.begin > cursor)
+      throw bad(`bytes ${cursor} to ${entry.begin} of the data belong to no tensor (before ${entry.name})`);
+    cursor = entry.end;
+    previous = entry;
+  }
+  return { entries, metadata, dataBytes: cursor };
+}
+
 /** Parses a whole safetensors file held in memory; tensors are views into `buffer`. */
 export function parseSafetensors(buffer: Uint8Array, source = 'safetensors file'): SafetensorsFile {
   if (buffer.byteLength < 8) {
@@ -77,57 +161,21 @@ export function parseSafetensors(buffer: Uint8Array, source = 'safetensors file'
     );
   }
   const dataStart = 8 + Number(headerLength);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(8, dataStart)));
-  } catch (error) {
-    throw new SafetensorsError(`${source} has a bad header: not JSON (${(error as Error).message})`);
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
-    throw new SafetensorsError(`${source} has a bad header: expected a JSON object`);
-  }
+  const { entries, metadata, dataBytes } = parseSafetensorsHeader(buffer.subarray(8, dataStart), source);
   const dataLength = buffer.byteLength - dataStart;
   const tensors = new Map<string, StoredTensor>();
-  let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      metadata = (entry ?? {}) as Record<string, string>;
-      continue;
-    }
-    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-    if (!isStorageDtype(dtype)) {
-      throw new SafetensorsError(
-        `${source} has a bad header: tensor ${name} has dtype ${JSON.stringify(dtype)}, which safetensors does not define`,
-      );
-    }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new SafetensorsError(
-        `${source} has a bad header: tensor ${name} has shape ${JSON.stringify(shape)}`,
-      );
-    }
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((o) => Number.isInteger(o) && o >= 0) ||
-      offsets[0] > offsets[1]
-    ) {
-      throw new SafetensorsError(
-        `${source} has a bad header: tensor ${name} has data_offsets ${JSON.stringify(offsets)}`,
-      );
-    }
-    const [begin, end] = offsets as [number, number];
-    const expectedBytes = elementCount(shape) * STORAGE_BYTES[dtype]!;
-    if (end - begin !== expectedBytes) {
-      throw new SafetensorsError(
-        `${source} has a bad header: tensor ${name} (${dtype} [${shape.join(', ')}]) needs ${expectedBytes} bytes, data_offsets span ${end - begin}`,
-      );
-    }
+  for (const { name, dtype, shape, begin, end } of entries) {
     if (end > dataLength) {
       throw new SafetensorsError(
         `${source} is truncated: tensor ${name} ends at byte ${end} of the data, which has ${dataLength} bytes`,
       );
     }
     tensors.set(name, { dtype, shape, bytes: buffer.subarray(dataStart + begin, dataStart + end) });
+  }
+  if (dataLength > dataBytes) {
+    throw new SafetensorsError(
+      `${source} has ${dataLength - dataBytes} bytes after the last tensor's data: not one safetensors file`,
+    );
   }
   return { tensors, metadata };
 }
@@ -282,7 +330,13 @@ export class Checkpoint {
   get(name: string, expectedShape?: number[]): FloatTensor {
     const tensor = this.stored.get(name);
     if (!tensor) throw new SafetensorsError(`${this.source} has no tensor ${name}`);
-    if (expectedShape) checkShape(name, tensor.shape, expectedShape);
+    if (expectedShape) {
+      try {
+        checkShape(name, tensor.shape, expectedShape);
+      } catch (error) {
+        throw new SafetensorsError(`${this.source}: ${(error as Error).message}`);
+      }
+    }
     try {
       return { shape: tensor.shape, data: decodeToFloat32(tensor.bytes, tensor.dtype) };
     } catch (error) {
@@ -310,6 +364,38 @@ async function readShard(file: string): Promise<SafetensorsFile> {
 }
 
 /**
+ * The shards an index maps tensors to, by shard file: each must be a .safetensors file name in the
+ * checkpoint's own directory (an index is input too: "../x" or a number must not be read).
+ */
+async function readIndex(dir: string): Promise<Map<string, Set<string>> | null> {
+  const indexPath = path.join(dir, INDEX_FILE);
+  let indexText: string;
+  try {
+    indexText = await readFile(indexPath, 'utf-8');
+  } catch {
+    return null;
+  }
+  let weightMap: unknown;
+  try {
+    weightMap = (JSON.parse(indexText) as { weight_map?: unknown } | null)?.weight_map;
+    if (weightMap === null || typeof weightMap !== 'object' || Array.isArray(weightMap))
+      throw new Error('no weight_map object');
+  } catch (error) {
+    throw new SafetensorsError(`${indexPath} is not a valid index: ${(error as Error).message}`);
+  }
+  const byShard = new Map<string, Set<string>>();
+  for (const [name, shard] of Object.entries(weightMap as Record<string, unknown>)) {
+    if (typeof shard !== 'string' || path.basename(shard) !== shard || !shard.endsWith('.safetensors'))
+      throw new SafetensorsError(
+        `${indexPath} maps ${name} to ${JSON.stringify(shard)}, which is not a .safetensors file in ${dir}`,
+      );
+    if (!byShard.has(shard)) byShard.set(shard, new Set());
+    byShard.get(shard)!.add(name);
+  }
+  return byShard;
+}
+
+/**
  * Loads model.safetensors, or the shards that model.safetensors.index.json names (each shard file
  * read once, whatever number of tensors it holds).
  */
@@ -318,39 +404,77 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const add = (file: SafetensorsFile, only?: Set<string>) => {
     for (const [name, stored] of file.tensors) if (!only || only.has(name)) tensors.set(name, stored);
   };
-  const indexPath = path.join(dir, INDEX_FILE);
-  let indexText: string | undefined;
-  try {
-    indexText = await readFile(indexPath, 'utf-8');
-  } catch {
-    indexText = undefined;
-  }
-  if (indexText === undefined) {
+  const byShard = await readIndex(dir);
+  if (byShard === null) {
     add(await readShard(path.join(dir, SINGLE_FILE)));
     return new Checkpoint(tensors, path.join(dir, SINGLE_FILE));
-  }
-  let weightMap: Record<string, string>;
-  try {
-    weightMap = (JSON.parse(indexText) as { weight_map: Record<string, string> }).weight_map;
-    if (weightMap === null || typeof weightMap !== 'object') throw new Error('no weight_map object');
-  } catch (error) {
-    throw new SafetensorsError(`${indexPath} is not a valid index: ${(error as Error).message}`);
-  }
-  const byShard = new Map<string, Set<string>>();
-  for (const [name, shard] of Object.entries(weightMap)) {
-    if (!byShard.has(shard)) byShard.set(shard, new Set());
-    byShard.get(shard)!.add(name);
   }
   for (const [shard, names] of byShard) {
     const file = await readShard(path.join(dir, shard));
     for (const name of names) {
       if (!file.tensors.has(name)) {
-        throw new SafetensorsError(`${indexPath} maps ${name} to ${shard}, which has no such tensor`);
+        throw new SafetensorsError(
+          `${path.join(dir, INDEX_FILE)} maps ${name} to ${shard}, which has no such tensor`,
+        );
       }
     }
     add(file, names);
   }
   return new Checkpoint(tensors, dir);
+}
+
+/** Header limit from the safetensors format itself (100 MB). */
+const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * Checks one safetensors file from its header alone: the header parses and its tensors account
+ * for the file's size exactly. Returns the tensor names.
+ */
+export async function inspectSafetensorsFile(file: string): Promise<string[]> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    throw new SafetensorsError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const { size } = await handle.stat();
+    const prefix = Buffer.alloc(8);
+    if (size < 8 || (await handle.read(prefix, 0, 8, 0)).bytesRead < 8)
+      throw new SafetensorsError(`${file} is not a safetensors file: ${size} bytes`);
+    const headerLength = prefix.readBigUInt64LE(0);
+    if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, size - 8)))
+      throw new SafetensorsError(
+        `${file} is not a safetensors file: header length ${headerLength} for ${size} bytes`,
+      );
+    const json = Buffer.alloc(Number(headerLength));
+    await handle.read(json, 0, json.length, 8);
+    const { entries, dataBytes } = parseSafetensorsHeader(json, file);
+    if (8 + json.length + dataBytes !== size)
+      throw new SafetensorsError(
+        `${file}: the header accounts for ${8 + json.length + dataBytes} bytes, the file has ${size}`,
+      );
+    return entries.map((entry) => entry.name);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Checks a checkpoint directory (single file or index and shards) from the headers alone. */
+export async function inspectCheckpoint(dir: string): Promise<number> {
+  const byShard = await readIndex(dir);
+  if (byShard === null) return (await inspectSafetensorsFile(path.join(dir, SINGLE_FILE))).length;
+  let tensors = 0;
+  for (const [shard, names] of byShard) {
+    const inShard = new Set(await inspectSafetensorsFile(path.join(dir, shard)));
+    for (const name of names)
+      if (!inShard.has(name))
+        throw new SafetensorsError(
+          `${path.join(dir, INDEX_FILE)} maps ${name} to ${shard}, which has no such tensor`,
+        );
+    tensors += names.size;
+  }
+  return tensors;
 }
 
 /** Writes tensors as shards of at most `maxShardBytes` each, with the HF index file. */

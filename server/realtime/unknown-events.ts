@@ -6,6 +6,10 @@ export function rejectUnknownEvents(socket: Socket, known: (event: string) => bo
     if (known(event)) return;
     const ack = args.at(-1);
     if (typeof ack === 'function')
-      ack({ ok: false, error: 'invalid_payload', message: `Unknown event "${event}".` });
+      ack({
+        ok: false,
+        error: 'invalid_payload',
+        message: `Unknown event ${JSON.stringify(String(event).slice(0, 80))}.`,
+      });
   });
 }

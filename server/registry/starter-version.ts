@@ -5,6 +5,7 @@
  */
 import { deterministicId } from '../db/ids.js';
 import { readModelConfig } from '../ml/config.js';
+import { inspectCheckpoint } from '../ml/safetensors.js';
 import { promoteVersion, type RegistryModels } from './promote.js';
 
 const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
@@ -13,6 +14,8 @@ const isDuplicateKey = (error: unknown) => (error as { code?: number }).code ===
 export async function registerStarterVersion(models: RegistryModels, dir: string): Promise<string | null> {
   if (await models.ModelVersion.exists({})) return null;
   const config = await readModelConfig(dir);
+  // A torn install (a full disk, a killed copy) must not become the active version.
+  await inspectCheckpoint(dir);
   const _id = deterministicId('model-version', 'starter');
   try {
     await models.ModelVersion.create({

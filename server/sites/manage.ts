@@ -6,6 +6,9 @@ import type { Models } from '../db/models/index.js';
 import { LAUNCHER_ICONS, type Site, WIDGET_POSITIONS } from '../db/models/site.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { ensureWidgetSource } from '../ingest/live-conversations.js';
+import type { WidgetTexts } from '../realtime/widget/protocol.js';
+import { describeIssues } from '../zod-issues.js';
+import { DEFAULT_TEXTS } from './default-texts.js';
 import { normalizeOrigin } from './origins.js';
 
 export type SiteModels = Pick<Models, 'Site' | 'Source'>;
@@ -45,9 +48,11 @@ export const themeInput = z
 const localeTag = z
   .string()
   .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, { error: 'expected a locale such as en or pt-BR' });
-const textsInput = z.record(localeTag, z.record(z.string(), z.string().max(500)));
+/** Only the widget's own strings: other keys would be stored as field names ("$where", "a.b"). */
+const TEXT_KEYS = Object.keys(DEFAULT_TEXTS.en!) as [keyof WidgetTexts, ...(keyof WidgetTexts)[]];
+const textsInput = z.record(localeTag, z.partialRecord(z.enum(TEXT_KEYS), z.string().max(500)));
 
-export const siteInput = z.object({
+export const siteInput = z.strictObject({
   name: z.string().trim().min(1).max(80),
   origins: z.array(z.string()).min(1, { error: 'give at least one origin the widget may run on' }),
   theme: themeInput.optional(),
@@ -60,11 +65,7 @@ export type SiteInput = z.input<typeof siteInput>;
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);
-  if (!result.success)
-    throw badRequest(
-      result.error.issues.map((issue) => `${issue.path.join('.') || 'site'}: ${issue.message}`).join('; '),
-      'invalid_site',
-    );
+  if (!result.success) throw badRequest(describeIssues(result.error, 'site'), 'invalid_site');
   return result.data;
 }
 

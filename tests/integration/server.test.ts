@@ -99,13 +99,14 @@ describe('Parley server', () => {
 
   it('rejects malformed JSON bodies with a 400 JSON error', async () => {
     const { url } = await start();
-    const response = await fetch(`${url}/healthz`, {
+    // The API parses bodies (before sessions and CSRF); nothing outside it reads one.
+    const response = await fetch(`${url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{not json',
     });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ ok: false, error: 'bad_request' });
+    expect(await response.json()).toMatchObject({ ok: false, error: 'invalid_json' });
   });
 
   it('accepts Socket.IO clients on the same port', async () => {

@@ -21,6 +21,7 @@ import { HttpError } from '../../errors.js';
 import type { AdminJobEventMap, AdminJobEvents } from '../../jobs/admin-jobs.js';
 import type { Logger } from '../../logger.js';
 import { type JobEvent, type ProgressEvent, trainingJobEvents } from '../../train/job.js';
+import { eventArgs } from '../event-args.js';
 import { rejectUnknownEvents } from '../unknown-events.js';
 import {
   AGENT_NAMESPACE,
@@ -144,9 +145,15 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
       localPresenceChanged();
     });
 
-    socket.on('conversation:watch', async (payload: unknown, ack: unknown) => {
-      const reply = typeof ack === 'function' ? ack : () => undefined;
+    socket.on('conversation:watch', async (...args: unknown[]) => {
+      const { payload, extra, reply } = eventArgs(args);
       try {
+        if (extra > 0)
+          return reply({
+            ok: false,
+            error: 'invalid_payload',
+            message: 'expected one payload object and an ack',
+          });
         checkAccess(socket.data.user, AGENT_EVENT_ACCESS['conversation:watch']);
         const id = (payload as { conversationId?: unknown } | null)?.conversationId;
         if (id !== null && (typeof id !== 'string' || !/^[0-9a-f]{24}$/.test(id)))
@@ -166,7 +173,8 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): Agen
         reply({ ok: false, error: 'internal', message: 'Something went wrong on our side.' });
       }
     });
-    rejectUnknownEvents(socket as unknown as Socket, (event) => event in AGENT_EVENT_ACCESS);
+    // Own keys only: "toString" or "constructor" are no events of ours.
+    rejectUnknownEvents(socket as unknown as Socket, (event) => Object.hasOwn(AGENT_EVENT_ACCESS, event));
   });
 
   // Each visitor message and bot reply lands here: read nothing while no console is connected to

@@ -6,8 +6,10 @@
  * Auth: POST /api/auth/login sets an httpOnly session cookie. Every POST, PUT, PATCH and DELETE
  * under /api (login included) carries the CSRF token in the `X-CSRF-Token` header: GET
  * /api/auth/session returns it (before and after login; it changes at login). Errors are
- * `{ ok: false, error, message }` with 400 (bad input), 401 (not signed in), 403 (wrong role or
- * bad CSRF token), 404, 409 or 429 (too many attempts).
+ * `{ ok: false, error, message }` with 400 (bad input: invalid_json, invalid_unicode for a lone
+ * surrogate, bad_path for a path value over 200 characters, or the endpoint's own id), 401 (not
+ * signed in), 403 (wrong role or bad CSRF token), 404, 409, 413 (body_too_large: over 64 KB),
+ * 415 (unsupported_charset: bodies are UTF-8 JSON) or 429 (too many attempts).
  */
 import type { IngestProgress } from '../../ingest/progress.js';
 import type { ProgressEvent } from '../../train/work-order.js';

@@ -26,6 +26,9 @@ import type { Logger } from '../../logger.js';
 import type { RateLimiterFactory } from '../../rate-limiter.js';
 import type { ChatEngine } from '../../serving/engine.js';
 import { findSiteByKey, isOriginAllowed, type StoredSite, widgetSiteConfig } from '../../sites/index.js';
+import { brokenUnicodeMessage, findBrokenUnicode } from '../../unicode.js';
+import { describeIssues } from '../../zod-issues.js';
+import { type EventArgs, eventArgs } from '../event-args.js';
 import { rejectUnknownEvents } from '../unknown-events.js';
 import { BotReplies } from './bot-replies.js';
 import { asksForHuman } from './handoff-intent.js';
@@ -41,7 +44,7 @@ import {
 import { WidgetRateLimits } from './rate-limits.js';
 import type { ReplyClaims } from './reply-claims.js';
 import {
-  describeIssues,
+  describePayloadIssues,
   handoffRequestSchema,
   identifySchema,
   leaveContactSchema,
@@ -158,8 +161,17 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
   namespace.use(async (socket, next) => {
     try {
       const auth = widgetAuthSchema.safeParse(socket.handshake.auth);
-      if (!auth.success)
-        return next(refusal('missing_site_key', 'The widget was embedded without a site key.'));
+      if (!auth.success) {
+        const siteKey = (socket.handshake.auth as { siteKey?: unknown } | undefined)?.siteKey;
+        if (typeof siteKey !== 'string' || siteKey === '')
+          return next(refusal('missing_site_key', 'The widget was embedded without a site key.'));
+        return next(
+          refusal(
+            'invalid_handshake',
+            `The widget's handshake is malformed: ${describeIssues(auth.error, 'auth')}`,
+          ),
+        );
+      }
       const ip = socket.handshake.address;
       const wait = await rateLimits.connection(ip);
       if (wait > 0)
@@ -249,10 +261,15 @@ export function attachWidgetNamespace(io: Server, deps: WidgetNamespaceDeps): Wi
     action: (payload: z.infer<S>) => Promise<AckOf<E>>,
   ): void {
     // Payloads are untrusted: the listener takes unknowns and parses them.
-    (socket as unknown as Socket).on(event as string, async (payload: unknown, ack: unknown) => {
-      const reply = typeof ack === 'function' ? (ack as (result: AckOf<E>) => void) : () => undefined;
+    (socket as unknown as Socket).on(event as string, async (...args: unknown[]) => {
+      const { payload, extra, reply } = eventArgs(args) as EventArgs & { reply: (result: AckOf<E>) => void };
+      if (extra > 0) return reply(failed('invalid_payload', 'expected one payload object and an ack'));
+      if (ArrayBuffer.isView(payload) || payload instanceof ArrayBuffer)
+        return reply(failed('invalid_payload', 'payload: expected a JSON object, not binary data'));
+      const broken = findBrokenUnicode(payload, 'payload');
+      if (broken) return reply(failed('invalid_payload', brokenUnicodeMessage(broken)));
       const parsed = schema.safeParse(payload);
-      if (!parsed.success) return reply(failed('invalid_payload', describeIssues(parsed.error)));
+      if (!parsed.success) return reply(failed('invalid_payload', describePayloadIssues(parsed.error)));
       try {
         reply(await action(parsed.data));
       } catch (error) {

@@ -31,6 +31,8 @@ export interface WidgetAuth {
 /** Why a connection was refused: `connect_error`'s `data.code`; its `message` is readable English. */
 export type ConnectRefusal =
   | 'missing_site_key'
+  /** A site key, but locales or token of the wrong shape. */
+  | 'invalid_handshake'
   | 'unknown_site_key'
   | 'origin_not_allowed'
   | 'rate_limited'

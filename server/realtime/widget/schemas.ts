@@ -1,5 +1,6 @@
 /** zod schemas for everything a widget sends; nothing from a socket is used before it parses. */
 import { z } from 'zod';
+import { describeIssues } from '../../zod-issues.js';
 
 export const widgetAuthSchema = z.object({
   siteKey: z.string().min(1).max(100),
@@ -31,5 +32,4 @@ export const identifySchema = z
     error: 'give a name, an email or both',
   });
 
-export const describeIssues = (error: z.ZodError) =>
-  error.issues.map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`).join('; ');
+export const describePayloadIssues = (error: z.ZodError) => describeIssues(error, 'payload');

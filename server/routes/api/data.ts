@@ -54,8 +54,8 @@ export function dataEndpoints(deps: {
       path: '/sources/:name/runs',
       access: 'admin',
       async handler(req, res) {
-        const source = await sourceOrThrow(models, String(req.params.name));
         const { limit } = parseInput(limitQuery, req.query);
+        const source = await sourceOrThrow(models, String(req.params.name));
         const runs = await models.IngestionRun.find({ sourceId: source._id })
           .sort({ startedAt: -1 })
           .limit(limit)
@@ -68,8 +68,8 @@ export function dataEndpoints(deps: {
       path: '/sources/:name/quarantine',
       access: 'admin',
       async handler(req, res) {
-        const source = await sourceOrThrow(models, String(req.params.name));
         const { limit } = parseInput(limitQuery, req.query);
+        const source = await sourceOrThrow(models, String(req.params.name));
         const documents = await models.QuarantinedDocument.find({ sourceId: source._id })
           .sort({ _id: -1 })
           .limit(limit)

@@ -15,6 +15,7 @@ import { adminEndpoints } from './admin.js';
 import { authEndpoints } from './auth.js';
 import { conversationEndpoints } from './conversations.js';
 import { dataEndpoints } from './data.js';
+import { boundPathParams, refuseBrokenUnicode } from './input-guards.js';
 import { jobEndpoints } from './jobs.js';
 import { registryEndpoints } from './registry.js';
 import { siteEndpoints } from './sites.js';
@@ -41,25 +42,28 @@ export const API_PREFIX = '/api';
 
 export function apiRoutes(deps: ApiDeps): { router: Router; endpoints: readonly Endpoint[] } {
   const router = Router();
-  router.use(express.json({ limit: '64kb' }));
+  router.use(express.json({ limit: '64kb' }), refuseBrokenUnicode);
   router.use(...deps.sessions.middleware);
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });
   router.use(csrfProtection);
-  const endpoints = mountEndpoints(router, [
-    ...authEndpoints(deps),
-    ...conversationEndpoints(deps),
-    ...adminEndpoints(deps),
-    ...registryEndpoints({
-      ...deps,
-      tolerances: { loss: deps.env.PARLEY_GATE_LOSS_TOLERANCE, r1: deps.env.PARLEY_GATE_R1_TOLERANCE },
-    }),
-    ...siteEndpoints(deps),
-    ...dataEndpoints(deps),
-    ...jobEndpoints(deps),
-    ...sourceEndpoints(deps),
-  ]);
+  const endpoints = mountEndpoints(
+    router,
+    boundPathParams([
+      ...authEndpoints(deps),
+      ...conversationEndpoints(deps),
+      ...adminEndpoints(deps),
+      ...registryEndpoints({
+        ...deps,
+        tolerances: { loss: deps.env.PARLEY_GATE_LOSS_TOLERANCE, r1: deps.env.PARLEY_GATE_R1_TOLERANCE },
+      }),
+      ...siteEndpoints(deps),
+      ...dataEndpoints(deps),
+      ...jobEndpoints(deps),
+      ...sourceEndpoints(deps),
+    ]),
+  );
   return { router, endpoints };
 }

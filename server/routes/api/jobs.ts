@@ -10,10 +10,17 @@ import { PrivacyBudgetExceededError } from '../../privacy/dp/ledger.js';
 import { TRAINING_DEFAULTS } from '../../realtime/agent/protocol.js';
 import { parseInput } from './parse.js';
 
+/** An ISO 8601 date or date-time string; numbers, booleans and null are not dates. */
+const isoDate = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+    error: 'expected an ISO 8601 date such as 2024-05-01 or 2024-05-01T12:00:00Z',
+  })
+  .transform((value) => new Date(value));
+
 const datasetBody = z.strictObject({
   sources: z.array(z.string().min(1).max(200)).min(1, { error: 'pick at least one source' }).max(20),
-  since: z.coerce.date().optional(),
-  until: z.coerce.date().optional(),
+  since: isoDate.optional(),
+  until: isoDate.optional(),
   validationPercent: z.number().int().min(0).max(50).default(10),
 });
 

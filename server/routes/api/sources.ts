@@ -90,11 +90,11 @@ export function sourceEndpoints(deps: { models: Models }): Endpoint[] {
       access: 'admin',
       async handler(req, res) {
         const body = parseInput(z.strictObject({ mapping: mappingInput }), req.body);
+        const mapping = await resolveMapping(body.mapping);
         const name = String(req.params.name);
         const source = await models.Source.findById(sourceIdFor(name)).lean();
         if (!source) throw notFound(`No source named "${name}".`, 'source_not_found');
         if (source.kind === 'widget') throw badRequest('A widget source has no field mapping.', 'no_mapping');
-        const mapping = await resolveMapping(body.mapping);
         const updated = await models.Source.findByIdAndUpdate(
           source._id,
           { $set: { mapping } },
