@@ -6,6 +6,7 @@
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type ModelConfig, readModelConfig } from '../config.js';
+import type { LogitsSequence, LogitsSource } from '../generate.js';
 import { ONNX_MODEL_FILE, ONNX_SUBDIR } from './export.js';
 
 export interface OnnxSessionOptions {
@@ -40,7 +41,7 @@ export class OnnxKvCache {
   }
 }
 
-export class OnnxDecoder {
+export class OnnxDecoder implements LogitsSource {
   private constructor(
     readonly config: ModelConfig,
     private readonly session: ort.InferenceSession,
@@ -58,6 +59,18 @@ export class OnnxDecoder {
 
   createCache(): OnnxKvCache {
     return new OnnxKvCache(this.config);
+  }
+
+  /** A sequence for generate(): each step returns the last row of logits only. */
+  open(): LogitsSequence {
+    const cache = this.createCache();
+    return {
+      get length() {
+        return cache.length;
+      },
+      step: (ids) => this.forward(ids, cache, { lastOnly: true }),
+      dispose: () => cache.dispose(),
+    };
   }
 
   /**

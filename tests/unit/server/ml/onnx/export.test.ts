@@ -147,6 +147,21 @@ describe('the exported graph', () => {
   });
 });
 
+describe("Parley's generate() on ONNX Runtime", () => {
+  it.each([
+    ['greedy', { temperature: 0 }],
+    ['seeded sampling', { temperature: 0.9, topP: 0.95, seed: 5 }],
+  ] as const)('picks the tokens tfjs picks (%s)', async (_, sampling) => {
+    const { model, onnx } = models.qwen2;
+    const tokenizer = await ChatTokenizer.load(models.llama.dir);
+    const options = { maxNewTokens: 10, eosTokenIds: [], ...sampling };
+    const viaOnnx = await generate(onnx, tokenizer, PROMPT, options);
+    const viaTfjs = await generate(model, tokenizer, PROMPT, options);
+    expect(viaOnnx.tokens).toEqual(viaTfjs.tokens);
+    expect(viaOnnx.tokens).toHaveLength(10);
+  });
+});
+
 describe('transformers.js', () => {
   it("loads the exported directory from disk alone and generates Parley's greedy tokens", async () => {
     const { dir, model } = models.llama;
