@@ -7,9 +7,11 @@
  * loads in tfjs and in transformers.js alike. A stamp (onnx/parley-onnx.json) records the exporter
  * version and the weights it was made from, so that ensureOnnxExport() exports once per version.
  */
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
 import { readModelConfig } from '../config.js';
 import { TOKENIZER_FILES } from '../export.js';
 import { INDEX_FILE, loadCheckpoint, SINGLE_FILE } from '../safetensors.js';
@@ -21,6 +23,10 @@ export const ONNX_EXPORTER_VERSION = 1;
 export const ONNX_SUBDIR = 'onnx';
 export const ONNX_MODEL_FILE = 'model.onnx';
 export const ONNX_STAMP_FILE = 'parley-onnx.json';
+/** Held (created exclusively) while one thread or process exports; others wait for it. */
+export const ONNX_LOCK_FILE = '.export.lock';
+/** A lock older than this is taken to be left by a crashed exporter. */
+const STALE_LOCK_MS = 10 * 60_000;
 
 export class OnnxExportError extends Error {
   override name = 'OnnxExportError';
@@ -97,31 +103,56 @@ export async function exportOnnx(modelDir: string, outDir: string = modelDir): P
     opset: ONNX_OPSET,
     sources: await weightSources(modelDir),
   };
-  await writeFile(path.join(onnxDir, ONNX_STAMP_FILE), `${JSON.stringify(stamp, null, 2)}\n`);
+  const stampFile = path.join(onnxDir, ONNX_STAMP_FILE);
+  await writeFile(`${stampFile}.${process.pid}-${threadId}`, `${JSON.stringify(stamp, null, 2)}\n`);
+  await rename(`${stampFile}.${process.pid}-${threadId}`, stampFile);
   return { dir: outDir, modelFile, bytes, exported: true, seconds: (performance.now() - started) / 1000 };
 }
 
-/** onnx/model.onnx in `modelDir`, exported now unless a stamp shows it was made by this exporter from these weights. */
-export async function ensureOnnxExport(modelDir: string): Promise<OnnxExportResult> {
-  const started = performance.now();
+async function cachedExport(modelDir: string, started: number): Promise<OnnxExportResult | undefined> {
   const modelFile = path.join(modelDir, ONNX_SUBDIR, ONNX_MODEL_FILE);
   const [stamp, sources, info] = await Promise.all([
     readStamp(modelDir),
     weightSources(modelDir),
     stat(modelFile).catch(() => undefined),
   ]);
-  if (
-    info &&
-    stamp?.exporter === ONNX_EXPORTER_VERSION &&
-    JSON.stringify(stamp.sources) === JSON.stringify(sources)
-  ) {
-    return {
-      dir: modelDir,
-      modelFile,
-      bytes: info.size,
-      exported: false,
-      seconds: (performance.now() - started) / 1000,
-    };
+  if (!info || stamp?.exporter !== ONNX_EXPORTER_VERSION) return undefined;
+  if (JSON.stringify(stamp.sources) !== JSON.stringify(sources)) return undefined;
+  return {
+    dir: modelDir,
+    modelFile,
+    bytes: info.size,
+    exported: false,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * onnx/model.onnx in `modelDir`: exported now unless its stamp shows this exporter made it from
+ * these weights. Threads and processes that ask at once export it once: one holds a lock file,
+ * the others wait for it and then reuse its export.
+ */
+export async function ensureOnnxExport(modelDir: string): Promise<OnnxExportResult> {
+  const started = performance.now();
+  const lock = path.join(modelDir, ONNX_SUBDIR, ONNX_LOCK_FILE);
+  for (;;) {
+    const cached = await cachedExport(modelDir, started);
+    if (cached) return cached;
+    await mkdir(path.dirname(lock), { recursive: true });
+    const handle = await open(lock, 'wx').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return undefined;
+      throw error;
+    });
+    if (handle) {
+      try {
+        await handle.close();
+        return (await cachedExport(modelDir, started)) ?? (await exportOnnx(modelDir));
+      } finally {
+        await rm(lock, { force: true });
+      }
+    }
+    const held = await stat(lock).catch(() => undefined);
+    if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) await rm(lock, { force: true });
+    else await sleep(100);
   }
-  return exportOnnx(modelDir);
 }
