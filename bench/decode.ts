@@ -15,7 +15,7 @@
  *
  *   npm run bench:decode -- [--only starter|smollm2] [--prompt 32] [--decode 32] [--concurrent 8]
  *                           [--repeat 3] [--backend auto|wasm|cpu] [--engines tfjs,ort,transformers]
- *                           [--report FILE]
+ *                           [--ort-threads 1] [--report FILE]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,12 +41,16 @@ const { values } = parseArgs({
     backend: { type: 'string' },
     engines: { type: 'string' },
     report: { type: 'string' },
+    'ort-threads': { type: 'string' },
   },
 });
 const promptLength = Number(values.prompt ?? 32);
 const decodeTokens = Number(values.decode ?? 32);
 const concurrent = Number(values.concurrent ?? 8);
 const repeat = Number(values.repeat ?? 3);
+// One intra-op thread by default: what each of the 2 generation workers gets on 2 cores (and tfjs's
+// wasm backend runs on one thread too). 0: ORT's own default (one per core).
+const ortThreads = Number(values['ort-threads'] ?? 1);
 const engineNames = (values.engines ?? 'tfjs,ort,transformers').split(',') as EngineName[];
 
 export const SHAPES: Record<string, TinyCheckpointOptions> = {
@@ -118,7 +122,7 @@ async function openEngine(
     };
   }
   if (name === 'ort') {
-    const onnx = await OnnxDecoder.load(dir);
+    const onnx = await OnnxDecoder.load(dir, ortThreads > 0 ? { intraOpThreads: ortThreads } : {});
     return {
       gen: (prompt) =>
         timed(prompt, async (onToken) => {
@@ -133,6 +137,7 @@ async function openEngine(
     local_files_only: true,
     dtype: 'fp32',
     device: 'cpu',
+    ...(ortThreads > 0 ? { session_options: { intraOpNumThreads: ortThreads } } : {}),
   });
   return {
     gen: (prompt) =>
@@ -176,7 +181,7 @@ interface Figures {
 const chosen = await selectBackend((values.backend ?? 'auto') as BackendChoice);
 tf.env().set('PROD', true);
 const setup =
-  `tfjs backend ${chosen.name}; onnxruntime-node (via transformers.js ${hfEnv.version}) with its default threads; ` +
+  `tfjs backend ${chosen.name}; onnxruntime-node (via transformers.js ${hfEnv.version}) with ${ortThreads > 0 ? `${ortThreads} intra-op thread(s)` : 'its default threads'}; ` +
   `random weights, prompt ${promptLength} tokens, ${decodeTokens} new tokens greedy, ${concurrent} concurrent; ` +
   `median of ${repeat} interleaved rounds; node ${process.version}`;
 console.log(setup);
