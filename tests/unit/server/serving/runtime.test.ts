@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureOnnxExport } from '../../../../server/ml/onnx/export.js';
+import { installStarterModel } from '../../../../server/ml/starter.js';
 import { writeTinyCheckpoint } from '../../../../server/ml/testing/tiny-checkpoint.js';
 import { CHATML_TEMPLATE, writeTinyTokenizer } from '../../../../server/ml/testing/tiny-tokenizer.js';
 import { loadLiveModel, ModelLoadError, replyWith } from '../../../../server/serving/served-model.js';
@@ -99,6 +100,24 @@ describe('the live model runtime', () => {
   it('onnx refuses what it cannot export instead of falling back', async () => {
     await expect(loadLiveModel(gpt2, { runtime: 'onnx' })).rejects.toBeInstanceOf(ModelLoadError);
     await expect(loadLiveModel(gpt2, { runtime: 'onnx' })).rejects.toThrow(/supports llama and qwen2/);
+  });
+
+  it("serves the shipped starter model (float16 weights) on ONNX Runtime with tfjs's replies", async () => {
+    const dir = path.join(root, 'starter');
+    await installStarterModel(dir);
+    const onnx = await loadLiveModel(dir, { runtime: 'onnx' });
+    const tfjs = await loadLiveModel(dir, { runtime: 'tfjs' });
+    try {
+      for (const seed of [1, 2]) {
+        const request = { ...REQUEST, maxNewTokens: 24, seed };
+        const [viaOnnx, viaTfjs] = [await replyWith(onnx, request), await replyWith(tfjs, request)];
+        expect(viaOnnx.text).toBe(viaTfjs.text);
+        expect(viaOnnx.confidence).toBeCloseTo(viaTfjs.confidence, 3);
+      }
+    } finally {
+      onnx.dispose();
+      tfjs.dispose();
+    }
   });
 
   it('exports once when several workers load the same version at the same time', async () => {
