@@ -6,7 +6,8 @@
  * the real chat engine (worker threads, embedded MongoDB registry).
  *
  *   npx tsx bench/serving.ts [--shape small|tiny | --model DIR] [--concurrency 1,8] [--replies 4]
- *                            [--workers 2] [--max-new-tokens 32] [--backend auto|wasm|cpu] [--report FILE]
+ *                            [--workers 2] [--max-new-tokens 32] [--backend auto|wasm|cpu]
+ *                            [--runtime auto|onnx|tfjs] [--report FILE]
  *
  * --report FILE also writes the figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
@@ -24,6 +25,7 @@ import { type TinyCheckpointOptions, writeTinyCheckpoint } from '../server/ml/te
 import { CHATML_TEMPLATE, writeTinyTokenizer } from '../server/ml/testing/tiny-tokenizer.js';
 import { promoteVersion } from '../server/registry/promote.js';
 import { type ChatEngine, startChatEngine } from '../server/serving/engine.js';
+import type { ServingRuntimeChoice } from '../server/serving/served-model.js';
 import type { ChatTurn } from '../server/serving/types.js';
 import { type BenchRow, rateRow, reproduceCommand, writeReport } from './report.js';
 
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     'max-new-tokens': { type: 'string', default: '32' },
     backend: { type: 'string', default: 'wasm' },
+    runtime: { type: 'string', default: 'auto' },
     model: { type: 'string' },
     report: { type: 'string' },
   },
@@ -219,13 +222,14 @@ try {
     systemPrompt: 'you are helpful',
     workers,
     backend: values.backend as BackendChoice,
+    runtime: values.runtime as ServingRuntimeChoice,
     pollIntervalMs: 0,
   });
   await chat.refresh();
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const status = chat.status();
   console.log(
-    `serving bench: ${values.model ? `model ${values.model}` : `shape ${values.shape} (${JSON.stringify(shape)})`}, ${workers} worker(s) on ${status.backend}, ` +
+    `serving bench: ${values.model ? `model ${values.model}` : `shape ${values.shape} (${JSON.stringify(shape)})`}, ${workers} worker(s) on ${status.runtime === 'onnx' ? 'ONNX Runtime' : `tfjs ${status.backend}`}, ` +
       `max ${maxNewTokens} new tokens, ${repliesEach} replies per conversation; ` +
       `first load ${loadSeconds.toFixed(1)} s; load average ${loadavg()
         .map((n) => n.toFixed(1))

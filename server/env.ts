@@ -7,6 +7,8 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const TFJS_BACKENDS = ['auto', 'node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
+/** What generates live chat replies (server/serving/served-model.ts). */
+export const SERVING_RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
 
 const port = (what: string) =>
   z.coerce
@@ -131,6 +133,12 @@ export const envShape = {
     .default(10)
     .describe(
       'Console sign-in attempts one IP may make per minute; an account also locks for 15 minutes after 5 wrong passwords.',
+    ),
+  PARLEY_SERVING_RUNTIME: z
+    .enum(SERVING_RUNTIMES)
+    .default('auto')
+    .describe(
+      'What generates live chat replies: auto (ONNX Runtime on CPU for llama and qwen2, each version exported to ONNX once into its onnx/ folder; tfjs on a GPU backend, for gpt2, or when the export fails), onnx or tfjs.',
     ),
   PARLEY_SERVING_WORKERS: z.coerce
     .number({ error: 'expected an integer from 1 to 64' })

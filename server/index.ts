@@ -111,6 +111,7 @@ export async function startParley(env: Env, options: { logger?: Logger } = {}): 
       systemPrompt: env.PARLEY_SYSTEM_PROMPT,
       workers: env.PARLEY_SERVING_WORKERS,
       backend: env.TFJS_BACKEND,
+      runtime: env.PARLEY_SERVING_RUNTIME,
       pollIntervalMs: env.PARLEY_MODEL_POLL_MS,
       logger,
     });

@@ -5,8 +5,43 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../seeded-random.js';
 import type { CausalLM } from './architectures/types.js';
+import type { ModelConfig } from './config.js';
 import { IncrementalDetokenizer } from './detokenize.js';
 import { type SamplingOptions, sampleToken, validateSampling } from './sampling.js';
+
+/**
+ * A model that generate() can run without tfjs: one open sequence at a time, fed ids after what it
+ * has seen, answering with the last row of logits (ONNX Runtime's OnnxDecoder is one).
+ */
+export interface LogitsSource {
+  readonly config: Pick<ModelConfig, 'vocabSize' | 'contextLength'>;
+  open(): LogitsSequence;
+}
+
+export interface LogitsSequence {
+  /** Positions fed so far. */
+  readonly length: number;
+  /** Feeds `ids` after what was fed before; the logits of the last of them. */
+  step(ids: number[]): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** A tfjs model as a LogitsSource: its KV cache per sequence. */
+export function tfjsLogitsSource(model: CausalLM): LogitsSource {
+  return {
+    config: model.config,
+    open() {
+      const cache = model.createCache();
+      return {
+        get length() {
+          return cache.length;
+        },
+        step: (ids) => lastRow(model.forwardWithCache(ids, cache)),
+        dispose: () => cache.dispose(),
+      };
+    },
+  };
+}
 
 /** What generate() needs of a tokenizer (ChatTokenizer has it). */
 export interface GenerationTokenizer {
@@ -54,7 +89,7 @@ export class GenerateError extends RangeError {
 }
 
 function validate(
-  model: CausalLM,
+  model: LogitsSource,
   tokenizer: GenerationTokenizer | undefined,
   promptIds: number[],
   options: GenerateOptions,
@@ -111,11 +146,12 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * the end of the context, or `signal`. Same seed and options, same tokens.
  */
 export async function generate(
-  model: CausalLM,
+  tfjsOrSource: CausalLM | LogitsSource,
   tokenizer: GenerationTokenizer | undefined,
   promptIds: number[],
   options: GenerateOptions,
 ): Promise<GenerateResult> {
+  const model = 'open' in tfjsOrSource ? tfjsOrSource : tfjsLogitsSource(tfjsOrSource);
   validate(model, tokenizer, promptIds, options);
   const eos = new Set(
     options.eosTokenIds ?? (tokenizer?.eosTokenId === undefined ? [] : [tokenizer.eosTokenId]),
@@ -129,9 +165,9 @@ export async function generate(
   const tokens: number[] = [];
   if (options.signal?.aborted) return { text: '', tokens, finishReason: 'aborted' };
 
-  const cache = model.createCache();
+  const sequence = model.open();
   try {
-    let logits = await lastRow(model.forwardWithCache(promptIds, cache));
+    let logits = await sequence.step(promptIds);
     for (;;) {
       const id = sampleToken(logits, options, random, seen);
       const logProb = logits[id]! - logSumExp(logits);
@@ -145,8 +181,11 @@ export async function generate(
         delta = step.delta;
         if (step.stopped) finish = 'stop';
       }
-      // The newest token is fed at position cache.length, which must stay inside the context.
-      if (!finish && (tokens.length >= options.maxNewTokens || cache.length >= model.config.contextLength)) {
+      // The newest token is fed at position sequence.length, which must stay inside the context.
+      if (
+        !finish &&
+        (tokens.length >= options.maxNewTokens || sequence.length >= model.config.contextLength)
+      ) {
         finish = 'length';
       }
       if (!finish) {
@@ -156,9 +195,9 @@ export async function generate(
       if (finish && finish !== 'stop') delta += detokenizer.finish();
       options.onToken?.({ id, delta, logProb });
       if (finish) return { text: detokenizer.text, tokens, finishReason: finish };
-      logits = await lastRow(model.forwardWithCache([id], cache));
+      logits = await sequence.step([id]);
     }
   } finally {
-    cache.dispose();
+    sequence.dispose();
   }
 }

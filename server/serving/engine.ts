@@ -15,6 +15,7 @@ import { activeVersionId } from '../registry/promote.js';
 import { type LoadFailure, ModelHolder, type ModelTarget, type SwapOutcome } from './holder.js';
 import { orderedReads } from './ordered-reads.js';
 import { conversationMessages } from './prompt.js';
+import type { ServingRuntime, ServingRuntimeChoice } from './served-model.js';
 import {
   type ChatTurn,
   DEFAULT_MAX_NEW_TOKENS,
@@ -35,6 +36,8 @@ export interface ChatEngineOptions {
   /** Generation worker threads per live version. */
   workers: number;
   backend: BackendChoice;
+  /** ONNX Runtime on CPU (exported once per version) or tfjs; default auto (PARLEY_SERVING_RUNTIME). */
+  runtime?: ServingRuntimeChoice;
   /** How often to read the active version; 0 reads it only at start and on refresh(). */
   pollIntervalMs: number;
   /** First wait before a version that failed to load is tried again (doubling); default 30 s. */
@@ -58,6 +61,8 @@ export interface ServingStatus {
   lastError: { version: string; message: string; at: string } | null;
   /** tfjs backend of the generation workers, once they started. */
   backend: string | null;
+  /** What generates the replies of the live version: onnx (ONNX Runtime) or tfjs; null before one loaded. */
+  runtime: ServingRuntime | null;
   /** Generation workers per version (PARLEY_SERVING_WORKERS). */
   workers: number;
   /** Replies in progress on each version held: the live one, and replaced ones still draining. */
@@ -115,6 +120,7 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
   const logger = options.logger ?? silentLogger;
   const swapListeners = new Set<(event: SwapEvent) => void>();
   let backend: string | null = null;
+  let runtime: ServingRuntime | null = null;
   let target: ModelTarget | null = null;
   let closed = false;
 
@@ -143,6 +149,7 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
           dir: next.dir,
           size: options.workers,
           backend: options.backend,
+          runtime: options.runtime ?? 'auto',
           onWorkerExit: (error) =>
             logger.error(
               { err: error, version: next.label },
@@ -151,6 +158,9 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
           onWorkerReplaced: () => logger.info({ version: next.label }, 'a generation worker was replaced'),
         });
         backend = group.backend;
+        runtime = group.runtime;
+        if (group.loaded.notice) logger.warn({ version: next.label }, group.loaded.notice);
+        logger.info({ version: next.label, runtime, backend }, 'model version loaded');
         return group;
       },
       dispose: (group, old) => {
@@ -242,6 +252,7 @@ export async function startChatEngine(options: ChatEngineOptions): Promise<ChatE
       loading: held.loading?.label ?? null,
       lastError,
       backend,
+      runtime,
       workers: options.workers,
       replies: held.inUse.map((use) => ({
         version: use.label,

@@ -3,7 +3,7 @@
  * generated token's log-probability under the model's own distribution for the reply's confidence.
  */
 import type { CausalLM } from '../ml/architectures/types.js';
-import { type FinishReason, type GenerationTokenizer, generate } from '../ml/generate.js';
+import { type FinishReason, type GenerationTokenizer, generate, type LogitsSource } from '../ml/generate.js';
 import type { SamplingOptions } from '../ml/sampling.js';
 
 export interface ScoredGenerateOptions {
@@ -32,7 +32,7 @@ export function confidenceOf(logProbSum: number, tokens: number): number {
 
 /** generate() with the sum of its tokens' log-probabilities, streaming only non-empty text. */
 export async function scoredGenerate(
-  model: CausalLM,
+  model: CausalLM | LogitsSource,
   tokenizer: GenerationTokenizer,
   promptIds: number[],
   options: ScoredGenerateOptions,

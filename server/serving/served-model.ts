@@ -2,35 +2,111 @@
  * One model version ready to answer: weights, tokenizer, the ids that end a reply, checked by a
  * warm-up generation, so that a version that cannot generate is refused before it serves anyone.
  */
+import type { SERVING_RUNTIMES } from '../env.js';
 import { loadModel } from '../ml/architectures/registry.js';
 import type { CausalLM } from '../ml/architectures/types.js';
+import { readModelConfig } from '../ml/config.js';
 import { readEosTokenIds } from '../ml/eos.js';
+import { ensureOnnxExport } from '../ml/onnx/export.js';
+import { OnnxDecoder } from '../ml/onnx/session.js';
 import { ChatTokenizer } from '../ml/tokenizer.js';
 import { endOfTurnIds, fitPrompt } from './prompt.js';
 import { confidenceOf, scoredGenerate } from './scored-generate.js';
 import type { GeneratedReply, ReplyRequest } from './types.js';
 
-export interface ServedModel {
+/** What generates the replies: ONNX Runtime on the version exported to ONNX, or tfjs. */
+export type ServingRuntime = 'onnx' | 'tfjs';
+/** auto: ONNX Runtime on CPU for the architectures it exports (llama, qwen2), tfjs otherwise. */
+export type ServingRuntimeChoice = (typeof SERVING_RUNTIMES)[number];
+
+/** tfjs backends that run on a GPU: there, auto keeps tfjs. */
+const GPU_BACKENDS = new Set(['node-gpu', 'webgpu']);
+
+/** A loaded version; `model` is tfjs's unless it was loaded with loadLiveModel. */
+export interface ServedModel<M extends CausalLM | OnnxDecoder = CausalLM> {
   dir: string;
-  model: CausalLM;
+  model: M;
+  runtime: ServingRuntime;
+  /** Why auto fell back to tfjs, if it did. */
+  notice: string | null;
   tokenizer: ChatTokenizer;
   eosTokenIds: number[];
   dispose(): void;
+}
+
+export interface ServedModelOptions {
+  /** Default tfjs (what the served model was before ONNX Runtime). */
+  runtime?: ServingRuntimeChoice;
+  /** The tfjs backend in use (selectBackend's name): auto keeps tfjs on a GPU backend. */
+  tfjsBackend?: string;
+  /** ONNX Runtime intra-op threads; default ORT's own (one per core). */
+  onnxThreads?: number;
 }
 
 export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
 }
 
-export async function loadServedModel(dir: string): Promise<ServedModel> {
+/**
+ * The version's model on ONNX Runtime (exported once, cached in `dir`/onnx) or on tfjs. With auto,
+ * ONNX Runtime is used on CPU for llama and qwen2; when the export or ORT fails, tfjs serves and
+ * `notice` says why.
+ */
+async function loadRuntimeModel(
+  dir: string,
+  options: ServedModelOptions,
+): Promise<{ model: CausalLM | OnnxDecoder; runtime: ServingRuntime; notice: string | null }> {
+  const choice = options.runtime ?? 'tfjs';
+  let notice: string | null = null;
+  let wantOnnx = choice === 'onnx';
+  if (choice === 'auto' && !GPU_BACKENDS.has(options.tfjsBackend ?? '')) {
+    const { architecture } = await readModelConfig(dir);
+    wantOnnx = architecture === 'llama' || architecture === 'qwen2';
+    if (!wantOnnx) notice = `ONNX Runtime does not serve ${architecture} yet; tfjs serves it`;
+  }
+  if (wantOnnx) {
+    try {
+      await ensureOnnxExport(dir);
+      const model = await OnnxDecoder.load(dir, { intraOpThreads: options.onnxThreads });
+      return { model, runtime: 'onnx', notice: null };
+    } catch (error) {
+      if (choice === 'onnx') throw error;
+      notice = `ONNX Runtime could not load the version (${(error as Error).message}); tfjs serves it`;
+    }
+  }
+  return { model: (await loadModel(dir)).model, runtime: 'tfjs', notice };
+}
+
+/** The version on tfjs (evaluation, tests): what loadLiveModel serves with runtime tfjs. */
+export async function loadServedModel(dir: string): Promise<ServedModel<CausalLM>> {
+  return finishLoading(dir, async () => ({
+    model: (await loadModel(dir)).model,
+    runtime: 'tfjs' as const,
+    notice: null,
+  }));
+}
+
+/** The version as the live chat serves it: on ONNX Runtime or tfjs, as `options.runtime` picks. */
+export async function loadLiveModel(
+  dir: string,
+  options: ServedModelOptions = {},
+): Promise<ServedModel<CausalLM | OnnxDecoder>> {
+  return finishLoading(dir, () => loadRuntimeModel(dir, options));
+}
+
+async function finishLoading<M extends CausalLM | OnnxDecoder>(
+  dir: string,
+  load: () => Promise<{ model: M; runtime: ServingRuntime; notice: string | null }>,
+): Promise<ServedModel<M>> {
   let tokenizer: ChatTokenizer;
-  let model: CausalLM;
+  let loaded: { model: M; runtime: ServingRuntime; notice: string | null };
   try {
     tokenizer = await ChatTokenizer.load(dir);
-    ({ model } = await loadModel(dir));
+    loaded = await load();
   } catch (error) {
     throw new ModelLoadError(`cannot load the model in ${dir}: ${(error as Error).message}`);
   }
+  const { model } = loaded;
   try {
     if (tokenizer.vocabSize > model.config.vocabSize) {
       throw new ModelLoadError(
@@ -40,12 +116,14 @@ export async function loadServedModel(dir: string): Promise<ServedModel> {
     const eos = new Set(await readEosTokenIds(dir));
     if (tokenizer.eosTokenId !== undefined) eos.add(tokenizer.eosTokenId);
     for (const id of endOfTurnIds(tokenizer)) eos.add(id);
-    const served: ServedModel = {
+    const served: ServedModel<M> = {
       dir,
       model,
+      runtime: loaded.runtime,
+      notice: loaded.notice,
       tokenizer,
       eosTokenIds: [...eos],
-      dispose: () => model.dispose(),
+      dispose: () => void model.dispose(),
     };
     // Warm-up: compiles the kernels for these shapes and proves the weights produce finite logits.
     const warm = await replyWith(served, {
@@ -60,7 +138,7 @@ export async function loadServedModel(dir: string): Promise<ServedModel> {
     }
     return served;
   } catch (error) {
-    model.dispose();
+    await model.dispose();
     if (error instanceof ModelLoadError) throw error;
     throw new ModelLoadError(`the model in ${dir} failed its warm-up: ${(error as Error).message}`);
   }
@@ -68,7 +146,7 @@ export async function loadServedModel(dir: string): Promise<ServedModel> {
 
 /** Renders the conversation, fits it into the context and generates the reply. */
 export async function replyWith(
-  served: ServedModel,
+  served: ServedModel<CausalLM | OnnxDecoder>,
   request: ReplyRequest,
   hooks: { onDelta?: (delta: string) => void; signal?: AbortSignal } = {},
 ): Promise<GeneratedReply> {

@@ -3,10 +3,11 @@
  * generation never runs on the server's event loop; a hot swap starts a new group for the new
  * version and terminates the old one once its last reply is done, which frees all of its memory.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../ml/backend.js';
 import type { FromWorker, ToWorker, WorkerOptions } from './protocol.js';
-import { ModelLoadError } from './served-model.js';
+import { ModelLoadError, type ServingRuntime, type ServingRuntimeChoice } from './served-model.js';
 import type { GeneratedReply, ReplyRequest } from './types.js';
 
 const WORKER_ENTRY = new URL('./generation-worker.mjs', import.meta.url);
@@ -33,19 +34,37 @@ export interface WorkerGroupOptions {
   dir: string;
   size: number;
   backend: BackendChoice;
+  /** ONNX Runtime or tfjs (see loadLiveModel); default auto. */
+  runtime?: ServingRuntimeChoice;
   /** Called when a worker dies unexpectedly (its replies fail, the others keep serving, a new one starts). */
   onWorkerExit?: (error: Error) => void;
   /** Called when a worker that died has been replaced by a new one with the version loaded. */
   onWorkerReplaced?: () => void;
 }
 
-/** A new worker loading the group's version; `ready` resolves with the tfjs backend's name. */
-function spawn(options: WorkerGroupOptions): { worker: Worker; ready: Promise<string> } {
-  const workerData: WorkerOptions = { backend: options.backend, dir: options.dir };
+/** What a worker reports once its version is loaded. */
+export interface WorkerReady {
+  /** The tfjs backend. */
+  backend: string;
+  runtime: ServingRuntime;
+  /** Why auto fell back to tfjs, if it did. */
+  notice: string | null;
+}
+
+/** A new worker loading the group's version. */
+function spawn(options: WorkerGroupOptions): { worker: Worker; ready: Promise<WorkerReady> } {
+  const workerData: WorkerOptions = {
+    backend: options.backend,
+    dir: options.dir,
+    runtime: options.runtime ?? 'auto',
+    // The workers share the cores: ORT's threads per worker, so that they do not oversubscribe them.
+    onnxThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, options.size))),
+  };
   const worker = new Worker(WORKER_ENTRY, { workerData });
-  const ready = new Promise<string>((resolve, reject) => {
+  const ready = new Promise<WorkerReady>((resolve, reject) => {
     const onMessage = (message: FromWorker) => {
-      if (message.type === 'ready') resolve(message.backend);
+      if (message.type === 'ready')
+        resolve({ backend: message.backend, runtime: message.runtime, notice: message.notice });
       else if (message.type === 'load-failed') reject(new ModelLoadError(message.error));
       else return;
       cleanup();
@@ -79,7 +98,8 @@ export class WorkerGroup {
 
   private constructor(
     private readonly members: Member[],
-    readonly backend: string,
+    /** What the first worker reported: tfjs backend, runtime, fallback notice. */
+    readonly loaded: WorkerReady,
     private readonly options: WorkerGroupOptions,
   ) {
     for (const member of members) this.watch(member);
@@ -94,12 +114,22 @@ export class WorkerGroup {
       await Promise.all(starting.map((s) => s.worker.terminate()));
       throw failed.reason;
     }
-    const backend = (outcomes[0] as PromiseFulfilledResult<string>).value;
+    const loaded = (outcomes[0] as PromiseFulfilledResult<WorkerReady>).value;
     return new WorkerGroup(
       starting.map((s) => ({ worker: s.worker, active: 0, alive: true })),
-      backend,
+      loaded,
       options,
     );
+  }
+
+  /** The tfjs backend of the workers. */
+  get backend(): string {
+    return this.loaded.backend;
+  }
+
+  /** What generates the replies: ONNX Runtime or tfjs. */
+  get runtime(): ServingRuntime {
+    return this.loaded.runtime;
   }
 
   /** The worker threads (live or not), for diagnostics. */

@@ -106,6 +106,8 @@ describe('chat engine', () => {
       expect(await chat.refresh()).toMatchObject({ outcome: 'swapped', target: { label: 'base' } });
       expect(chat.status()).toMatchObject({ ready: true, state: 'ready', version: 'base', reason: null });
       expect(chat.status().backend).toBe('wasm');
+      // On CPU the llama base model is exported to ONNX once and served by ONNX Runtime.
+      expect(chat.status().runtime).toBe('onnx');
     });
 
     it('streams a reply from a worker thread while the event loop keeps running timers between tokens', async () => {
