@@ -31,10 +31,11 @@
  *   npm run bench:train -- [--shapes starter,smollm2] [--modes full,lora] [--options wasm,native]
  *     [--batch starter=8,smollm2=2] [--seq 128] [--steps 3] [--report FILE]
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
@@ -81,7 +82,10 @@ const SHAPES: Record<string, TinyCheckpointOptions> = {
     tieWordEmbeddings: true,
   },
 };
-const DEFAULT_BATCH: Record<string, number> = { starter: 8, smollm2: 2 };
+SHAPES['smollm2-8l'] = { ...SHAPES.smollm2!, numLayers: 8 };
+const DEFAULT_BATCH: Record<string, number> = { starter: 8, smollm2: 2, 'smollm2-8l': 2 };
+/** What runs by default: SmolLM2's full fine-tuning does not fit wasm's heap (see below). */
+const DEFAULT_RUNS = ['starter:full', 'starter:lora', 'smollm2-8l:full', 'smollm2:lora'];
 const GOAL = 0.35;
 
 const { values } = parseArgs({
@@ -93,10 +97,19 @@ const { values } = parseArgs({
     seq: { type: 'string' },
     steps: { type: 'string' },
     report: { type: 'string' },
+    'no-update': { type: 'boolean' },
+    /** Internal: one measurement in this (child) process: dir, shape, mode, option. */
+    one: { type: 'string' },
   },
 });
-const shapes = (values.shapes ?? 'starter,smollm2').split(',');
+const update = !values['no-update'];
+const shapes = values.shapes?.split(',') ?? [...new Set(DEFAULT_RUNS.map((r) => r.split(':')[0]!))];
 const modes = (values.modes ?? 'full,lora').split(',') as Mode[];
+const runs = (shape: string): Mode[] =>
+  modes.filter(
+    (m) =>
+      values.shapes !== undefined || values.modes !== undefined || DEFAULT_RUNS.includes(`${shape}:${m}`),
+  );
 const options = (values.options ?? 'wasm,native,native-1t,parallel-native').split(',') as Option[];
 const seq = Number(values.seq ?? 128);
 const steps = Number(values.steps ?? 3);
@@ -169,14 +182,10 @@ print(flops / seconds / 1e9)`;
 
 /**
  * Full fine-tuning holds the weights, AdamW's two moments and two gradient copies (the running sum
- * and the next example's) in the wasm heap; past ~2 GB tfjs-wasm 4.22 fails ("memory access out of
- * bounds"). A step that would not fit is timed without the AdamW update (forward and backward
- * only), and its row says so.
+ * and the next example's) in the wasm heap: SmolLM2-135M's full fine-tuning does not fit it (tfjs-wasm
+ * 4.22 fails with "memory access out of bounds"), so `smollm2-8l`, the same widths and vocabulary
+ * with 8 of its 30 layers, stands in for it. `--no-update` times forward and backward only.
  */
-const WASM_HEAP = 2 ** 31;
-const fitsWithUpdate = (s: TinyCheckpointOptions, mode: Mode) =>
-  mode === 'lora' || 5 * 4 * matmulParams(s) < 0.9 * WASM_HEAP;
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function activate(option: Option): Promise<string> {
@@ -312,6 +321,41 @@ async function timeParallel(
   return median(seconds);
 }
 
+if (values.one) {
+  // Child: one measurement in a fresh process (a wasm heap that failed is not reusable).
+  const [dir, shapeName, mode, option] = values.one.split('|') as [string, string, Mode, Option];
+  const batch = examples(batches[shapeName]!, seq, SHAPES[shapeName]!.vocabSize!, 1);
+  await activate(option);
+  const seconds =
+    option === 'parallel' || option === 'parallel-native'
+      ? await timeParallel(dir, mode, batch, option === 'parallel-native', update)
+      : await timeLocal(dir, mode, batch, update);
+  process.stdout.write(`RESULT ${JSON.stringify({ seconds })}\n`);
+  process.exit(0);
+}
+
+/** Runs one measurement in a child process; its seconds per step, or why it failed. */
+function measure(dir: string, shapeName: string, mode: Mode, option: Option): number | string {
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    '--one',
+    [dir, shapeName, mode, option].join('|'),
+    '--seq',
+    String(seq),
+    '--steps',
+    String(steps),
+    '--batch',
+    `${shapeName}=${batches[shapeName]}`,
+    ...(update ? [] : ['--no-update']),
+  ];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (child.status === 0 && line) return (JSON.parse(line.slice(7)) as { seconds: number }).seconds;
+  const output = `${child.stderr}${child.stdout}`.trim().split('\n');
+  return output.findLast((l) => /error|abort|memory/i.test(l)) ?? output.at(-1) ?? `exit ${child.status}`;
+}
+
 const rows: BenchRow[] = [];
 const table: string[] = [
   '| shape | mode | option | batch × seq | step (s) | model GFLOP/s | numpy GFLOP/s | ratio |',
@@ -324,10 +368,12 @@ console.log(
 console.log(
   'model FLOPs: 6·N per token (full), 4·N (LoRA r=8 all-linear); N = matmul weights incl. LM head; attention scores excluded',
 );
+console.log(`${steps} timed steps after 1 warm-up (median), each measurement in its own process`);
 const root = await mkdtemp(path.join(tmpdir(), 'parley-bench-train-'));
 try {
   for (const shapeName of shapes) {
     const shape = SHAPES[shapeName]!;
+    if (runs(shapeName).length === 0) continue;
     const dir = path.join(root, shapeName);
     await writeTinyCheckpoint(dir, { ...shape, seed: 1 });
     const n = matmulParams(shape);
@@ -335,22 +381,16 @@ try {
     const batch = examples(b, seq, shape.vocabSize!, 1);
     const tokens = batch.reduce((sum, e) => sum + targetCount(e), 0);
     setupLines.push(`${shapeName}: N = ${(n / 1e6).toFixed(2)}M matmul weights, batch ${b} × ${seq} tokens`);
-    for (const mode of modes) {
+    for (const mode of runs(shapeName)) {
       const reference = numpyGflops(gemms(shape, mode, seq));
       const flopsPerStep = (mode === 'full' ? 6 : 4) * n * tokens;
-      const update = fitsWithUpdate(shape, mode);
-      if (!update)
-        console.log(`${shapeName} ${mode}: timed without the AdamW update (it does not fit wasm's heap)`);
       for (const option of options) {
-        let secondsPerStep: number;
-        try {
-          await activate(option);
-          secondsPerStep =
-            option === 'parallel' || option === 'parallel-native'
-              ? await timeParallel(dir, mode, batch, option === 'parallel-native', update)
-              : await timeLocal(dir, mode, batch, update);
-        } catch (error) {
-          console.log(`${shapeName} ${mode} ${option}: skipped: ${(error as Error).message}`);
+        const secondsPerStep = measure(dir, shapeName, mode, option);
+        if (typeof secondsPerStep === 'string') {
+          console.log(`${shapeName} ${mode} ${option}: failed: ${secondsPerStep}`);
+          table.push(
+            `| ${shapeName} | ${mode} | ${option} | ${b} × ${seq} | failed: ${secondsPerStep} | | | |`,
+          );
           continue;
         }
         const gflops = flopsPerStep / secondsPerStep / 1e9;
