@@ -100,6 +100,8 @@ const { values } = parseArgs({
     'no-update': { type: 'boolean' },
     /** Internal: one measurement in this (child) process: dir, shape, mode, option. */
     one: { type: 'string' },
+    /** Measure another checkout's code (e.g. an older commit's export) with this bench. */
+    tree: { type: 'string' },
   },
 });
 const update = !values['no-update'];
@@ -324,21 +326,29 @@ async function timeParallel(
 if (values.one) {
   // Child: one measurement in a fresh process (a wasm heap that failed is not reusable).
   const [dir, shapeName, mode, option] = values.one.split('|') as [string, string, Mode, Option];
-  const batch = examples(batches[shapeName]!, seq, SHAPES[shapeName]!.vocabSize!, 1);
-  await activate(option);
-  const seconds =
-    option === 'parallel' || option === 'parallel-native'
-      ? await timeParallel(dir, mode, batch, option === 'parallel-native', update)
-      : await timeLocal(dir, mode, batch, update);
-  process.stdout.write(`RESULT ${JSON.stringify({ seconds })}\n`);
-  process.exit(0);
+  try {
+    const batch = examples(batches[shapeName]!, seq, SHAPES[shapeName]!.vocabSize!, 1);
+    await activate(option);
+    const seconds =
+      option === 'parallel' || option === 'parallel-native'
+        ? await timeParallel(dir, mode, batch, option === 'parallel-native', update)
+        : await timeLocal(dir, mode, batch, update);
+    process.stdout.write(`RESULT ${JSON.stringify({ seconds })}\n`);
+    process.exit(0);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
 }
+
+/** A measurement that has not finished by then is reported as failed. */
+const CHILD_TIMEOUT_MS = 15 * 60_000;
 
 /** Runs one measurement in a child process; its seconds per step, or why it failed. */
 function measure(dir: string, shapeName: string, mode: Mode, option: Option): number | string {
   const args = [
     ...process.execArgv,
-    fileURLToPath(import.meta.url),
+    values.tree ? path.join(values.tree, 'bench', 'train-step.ts') : fileURLToPath(import.meta.url),
     '--one',
     [dir, shapeName, mode, option].join('|'),
     '--seq',
@@ -349,7 +359,13 @@ function measure(dir: string, shapeName: string, mode: Mode, option: Option): nu
     `${shapeName}=${batches[shapeName]}`,
     ...(update ? [] : ['--no-update']),
   ];
-  const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const child = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    timeout: CHILD_TIMEOUT_MS,
+    cwd: values.tree ?? process.cwd(),
+  });
+  if (child.error) return child.error.message;
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (child.status === 0 && line) return (JSON.parse(line.slice(7)) as { seconds: number }).seconds;
   const output = `${child.stderr}${child.stdout}`.trim().split('\n');
