@@ -98,6 +98,8 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     report: { type: 'string' },
     'no-update': { type: 'boolean' },
+    /** shape:mode pairs, e.g. starter:full,smollm2:lora; instead of --shapes and --modes. */
+    runs: { type: 'string' },
     /** Internal: one measurement in this (child) process: dir, shape, mode, option. */
     one: { type: 'string' },
     /** Measure another checkout's code (e.g. an older commit's export) with this bench. */
