@@ -67,7 +67,7 @@ const SHAPES: Record<string, TinyCheckpointOptions> = {
     numHeads: 4,
     numKvHeads: 2,
     vocabSize: 2048,
-    contextLength: 512,
+    contextLength: 2048,
     tieWordEmbeddings: true,
   },
   smollm2: {
@@ -107,12 +107,14 @@ const { values } = parseArgs({
   },
 });
 const update = !values['no-update'];
-const shapes = values.shapes?.split(',') ?? [...new Set(DEFAULT_RUNS.map((r) => r.split(':')[0]!))];
+const explicit = values.runs?.split(',');
+const shapes = values.shapes?.split(',') ?? [...new Set((explicit ?? DEFAULT_RUNS).map((r) => r.split(':')[0]!))];
 const modes = (values.modes ?? 'full,lora').split(',') as Mode[];
 const runs = (shape: string): Mode[] =>
-  modes.filter(
-    (m) =>
-      values.shapes !== undefined || values.modes !== undefined || DEFAULT_RUNS.includes(`${shape}:${m}`),
+  modes.filter((m) =>
+    explicit
+      ? explicit.includes(`${shape}:${m}`)
+      : values.shapes !== undefined || values.modes !== undefined || DEFAULT_RUNS.includes(`${shape}:${m}`),
   );
 const options = (values.options ?? 'wasm,native,native-1t,parallel-native').split(',') as Option[];
 const seq = Number(values.seq ?? 128);
