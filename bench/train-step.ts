@@ -20,16 +20,20 @@
  *
  * Options (`--options`, comma-separated):
  *   wasm             today's path: tfjs-backend-wasm (single-threaded) with Parley's BatchMatMul
- *   native           wasm, with BatchMatMul on OpenBLAS (native/sgemm, 2 BLAS threads): what
- *                    Parley's trainer now picks when the addon is built
- *   native-1t        the same with 1 BLAS thread
+ *   native           wasm, with BatchMatMul on OpenBLAS (native/sgemm) on 2 BLAS threads
+ *   native-1t        the same on 1 BLAS thread: what Parley's trainer picks when the addon is built
  *   parallel         data-parallel over 2 threads (this one and a worker, each half the batch,
  *                    wasm): gradients summed, one AdamW update, new weights sent to the worker
  *   parallel-native  the same, each thread with native matMul on 1 BLAS thread
  *   cpu-native       tfjs's cpu backend (plain JS) with native matMul, 2 BLAS threads
  *
- *   npm run bench:train -- [--shapes starter,smollm2] [--modes full,lora] [--options wasm,native]
- *     [--batch starter=8,smollm2=2] [--seq 128] [--steps 3] [--report FILE]
+ * By default: starter full and LoRA, SmolLM2 widths with 8 layers full (smollm2-8l), SmolLM2-135M
+ * LoRA; batch 8 (starter) or 2 (SmolLM2) examples of 128 tokens; each measurement in a process of
+ * its own.
+ *
+ *   npm run bench:train -- [--runs starter:full,smollm2:lora | --shapes starter --modes full,lora]
+ *     [--options wasm,native-1t] [--batch starter=8,smollm2=2] [--seq 128] [--steps 3]
+ *     [--no-update] [--tree OTHER_CHECKOUT] [--report FILE]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -108,7 +112,9 @@ const { values } = parseArgs({
 });
 const update = !values['no-update'];
 const explicit = values.runs?.split(',');
-const shapes = values.shapes?.split(',') ?? [...new Set((explicit ?? DEFAULT_RUNS).map((r) => r.split(':')[0]!))];
+const shapes = values.shapes?.split(',') ?? [
+  ...new Set((explicit ?? DEFAULT_RUNS).map((r) => r.split(':')[0]!)),
+];
 const modes = (values.modes ?? 'full,lora').split(',') as Mode[];
 const runs = (shape: string): Mode[] =>
   modes.filter((m) =>

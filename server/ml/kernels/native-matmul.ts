@@ -6,7 +6,7 @@
  * Where the addon is not built, or fails to load, nothing is registered and training stays on
  * today's path; `nativeMatMulStatus()` says why.
  *
- * On the 2-core dev machine, a training step's matMuls run at OpenBLAS's speed (~10x tfjs-wasm's);
+ * On the 2-core dev machine this makes a training step 1.5-5x faster (more, the larger the model);
  * see bench/train-step.ts.
  */
 import { existsSync } from 'node:fs';
@@ -144,6 +144,14 @@ interface CpuBackend {
 
 const originals = new Map<string, KernelFunc>();
 
+/**
+ * One BLAS thread by default: on the shared 2-core dev machine, 2 OpenBLAS threads made every
+ * training step slower (SmolLM2 widths, full: 6.6 s against 4.3 s; the starter: 3.3 s against
+ * 3.1 s), as a thread that waits for a busy core holds up each product; bench/train-step.ts
+ * measures both (native, native-1t).
+ */
+export const DEFAULT_THREADS = 1;
+
 function nativeKernel(backendName: 'wasm' | 'cpu', addon: SgemmAddon): KernelFunc {
   return (params) => {
     const { a, b } = params.inputs as { a: TensorInfo; b: TensorInfo };
@@ -195,13 +203,18 @@ function nativeKernel(backendName: 'wasm' | 'cpu', addon: SgemmAddon): KernelFun
 
 /**
  * Registers the native BatchMatMul on `backendName` (whose kernels must be registered already: call
- * it after importing the backend, before or after activating it). Returns false, registering
- * nothing, where the addon at `file` is unavailable (see nativeMatMulStatus).
+ * it after importing the backend, before or after activating it), multiplying on `threads` BLAS
+ * threads. Returns false, registering nothing, where the addon at `file` is unavailable (see
+ * nativeMatMulStatus).
  */
-export function registerNativeMatMul(backendName: 'wasm' | 'cpu', file = ADDON_FILE): boolean {
-  if (originals.has(backendName)) return true;
+export function registerNativeMatMul(
+  backendName: 'wasm' | 'cpu',
+  { file = ADDON_FILE, threads = DEFAULT_THREADS }: { file?: string; threads?: number } = {},
+): boolean {
   const addon = loadSgemm(file);
   if (!addon) return false;
+  addon.setThreads(threads);
+  if (originals.has(backendName)) return true;
   const config = tf.getKernel('BatchMatMul', backendName);
   if (!config) throw new Error(`the ${backendName} backend has no BatchMatMul kernel`);
   originals.set(backendName, config.kernelFunc as unknown as KernelFunc);

@@ -243,7 +243,7 @@ describe('without the native addon', () => {
   it('a missing addon registers nothing and says how to build it', async () => {
     await selectBackend('wasm');
     const missing = path.join(root, 'absent', 'parley_sgemm.node');
-    expect(registerNativeMatMul('wasm', missing)).toBe(false);
+    expect(registerNativeMatMul('wasm', { file: missing })).toBe(false);
     expect(nativeMatMulStatus(missing)).toMatchObject({ available: false, registered: [] });
     expect(nativeMatMulStatus(missing).why).toMatch(/not built.*libopenblas-dev.*native\/build\.mjs/);
   });
@@ -252,7 +252,7 @@ describe('without the native addon', () => {
     await selectBackend('wasm');
     const broken = path.join(root, 'broken.node');
     await writeFile(broken, 'not a shared object');
-    expect(registerNativeMatMul('wasm', broken)).toBe(false);
+    expect(registerNativeMatMul('wasm', { file: broken })).toBe(false);
     expect(nativeMatMulStatus(broken).why).toMatch(/failed to load/);
     expect(nativeMatMulStatus(broken).registered).toEqual([]);
   });
