@@ -4,6 +4,8 @@
 // dependencies, because it runs before any are installed.
 //   node server/cli/ensure-deps.mjs          install if needed
 //   node server/cli/ensure-deps.mjs --stamp  record the current lock file (npm's postinstall)
+//   … --stamp --native                       and build the optional native addons (native/build.mjs,
+//                                            where present; it never fails the install)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,10 @@ const stamped = () => (existsSync(stampFile) ? readFileSync(stampFile, 'utf8').t
 
 if (process.argv.includes('--stamp')) {
   if (existsSync(path.dirname(stampFile))) writeFileSync(stampFile, `${lockHash()}\n`);
+  // An image that copies only package files before `npm ci` has no native/ yet: nothing to build.
+  const native = path.join(root, 'native', 'build.mjs');
+  if (process.argv.includes('--native') && existsSync(native))
+    spawnSync(process.execPath, [native], { cwd: root, stdio: 'inherit' });
   process.exit(0);
 }
 

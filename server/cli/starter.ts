@@ -37,7 +37,7 @@ export function registerStarter(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: BuildFlags) => {
       const env = loadEnv();
-      const backend = await selectBackend(env.TFJS_BACKEND);
+      const backend = await selectBackend(env.TFJS_BACKEND, { nativeMatMul: true });
       process.stderr.write(`backend: ${backend.reason}\n`);
       const bar = new SingleBar({
         stream: process.stderr,

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TFJS_BACKENDS } from '../env.js';
 import { installWebGpu, type WebGpuOptions } from './backend-webgpu.js';
 import { registerWasmBatchMatMul } from './kernels/batch-matmul.js';
+import { nativeMatMulStatus, registerNativeMatMul, unregisterNativeMatMul } from './kernels/native-matmul.js';
 import { registerWasmUnsortedSegmentSum } from './kernels/unsorted-segment-sum.js';
 
 export type BackendChoice = (typeof TFJS_BACKENDS)[number];
@@ -34,6 +35,13 @@ export interface SelectOptions {
   webgpuAdapter?: 'default' | 'software';
   /** Where the warning goes; by default a `parley: warning:` line on stderr. */
   warn?: (message: string) => void;
+  /**
+   * wasm only: run BatchMatMul on the system's OpenBLAS (native/sgemm, server/ml/kernels/native-matmul.ts)
+   * where that addon is built; without it, or when false, wasm's own path. Training asks for it: a
+   * step's matMuls run several times faster. Generation does not (its decode products are tiny, and
+   * several generation workers would share BLAS threads).
+   */
+  nativeMatMul?: boolean;
 }
 
 class Unavailable extends Error {}
@@ -109,7 +117,11 @@ function explainSyncReads(): void {
 }
 
 /** Starts `candidate`; returns tfjs's backend name and a note, or throws Unavailable with the reason. */
-async function start(candidate: Candidate, webgpu: WebGpuOptions = {}): Promise<Started> {
+async function start(
+  candidate: Candidate,
+  webgpu: WebGpuOptions = {},
+  nativeMatMul = false,
+): Promise<Started> {
   switch (candidate) {
     case 'node-gpu':
     case 'node':
@@ -145,7 +157,13 @@ async function start(candidate: Candidate, webgpu: WebGpuOptions = {}): Promise<
       registerWasmUnsortedSegmentSum();
       registerWasmBatchMatMul();
       await activate('wasm');
-      return { name: 'wasm', note: 'single-threaded' };
+      if (!nativeMatMul) {
+        unregisterNativeMatMul('wasm');
+        return { name: 'wasm', note: 'single-threaded' };
+      }
+      if (registerNativeMatMul('wasm'))
+        return { name: 'wasm', note: 'single-threaded; matMul on OpenBLAS through native/sgemm' };
+      return { name: 'wasm', note: `single-threaded; no native matMul: ${nativeMatMulStatus().why}` };
     case 'cpu':
       await activate('cpu');
       return { name: 'cpu' };
@@ -166,7 +184,7 @@ export async function selectBackend(
     try {
       // Named explicitly, webgpu may run on a software adapter, with a warning.
       const webgpu = { allowSoftware: true, forceSoftware: options.webgpuAdapter === 'software' };
-      const { name, note, warning } = await start(choice, webgpu);
+      const { name, note, warning } = await start(choice, webgpu, options.nativeMatMul);
       const reason = `TFJS_BACKEND=${choice}${note ? ` (${note})` : ''}`;
       if (!warning) return { name, choice, reason, skipped: [] };
       (options.warn ?? warnOnStderr)(warning);
@@ -178,7 +196,7 @@ export async function selectBackend(
   const skipped: BackendSelection['skipped'] = [];
   for (const candidate of AUTO_ORDER) {
     try {
-      const { name, note } = await start(candidate);
+      const { name, note } = await start(candidate, {}, options.nativeMatMul);
       const passed = skipped.map((s) => `${s.backend}: ${s.why}`).join('; ');
       const reason = `auto picked ${candidate}${note ? ` (${note})` : ''}${passed ? `; skipped ${passed}` : ''}`;
       return { name, choice: candidate, reason, skipped };

@@ -31,7 +31,8 @@ export async function runWorkOrder(
   send: (message: WorkerMessage) => void,
   signal: AbortSignal,
 ): Promise<WorkResult> {
-  const backend = await selectBackend(order.backend);
+  // Training asks for native matMul (OpenBLAS) on wasm; without the addon built, wasm alone.
+  const backend = await selectBackend(order.backend, { nativeMatMul: true });
   const hp = order.hyperparameters;
   const trainExamples = await readExamples(order.datasetDir, 'train');
   const validationExamples = await readExamples(order.datasetDir, 'validation');

@@ -167,8 +167,11 @@ export function createLlama(
           .mul(project(`${mlp}.up_proj`, normed2, layer.up)) as tf.Tensor2D; // silu(gate) * up
         x = x.add(project(`${mlp}.down_proj`, swiglu, layer.down));
       }
-      const head = lmHead ?? (embed.transpose() as tf.Tensor2D);
-      return linear(rmsNorm(x, finalNorm, config.normEps), head); // [T, vocab]
+      const last = rmsNorm(x, finalNorm, config.normEps);
+      if (lmHead) return linear(last, lmHead); // [T, vocab]
+      // Tied and trainable: multiply by the embeddings as stored, [vocab, h], transposed by matMul
+      // itself; its gradient then lands in the embeddings' layout, with no [vocab, h] transposes.
+      return tf.matMul(last, embed, false, true) as tf.Tensor2D; // [T, vocab]
     });
     cache.commit(t);
     return logits;

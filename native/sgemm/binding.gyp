@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "parley_sgemm",
+      "sources": ["sgemm.c"],
+      "cflags": ["-O2"],
+      "libraries": ["-lopenblas"]
+    }
+  ]
+}
