@@ -29,6 +29,7 @@ import { generate } from '../server/ml/generate.js';
 import { exportOnnx } from '../server/ml/onnx/export.js';
 import { OnnxDecoder } from '../server/ml/onnx/session.js';
 import { type TinyCheckpointOptions, writeTinyCheckpoint } from '../server/ml/testing/tiny-checkpoint.js';
+import { SMOLLM2_SHAPE, STARTER_SHAPE } from './model-shapes.js';
 import { type BenchRow, rateRow, writeReport } from './report.js';
 
 const { values } = parseArgs({
@@ -54,29 +55,8 @@ const ortThreads = Number(values['ort-threads'] ?? 1);
 const engineNames = (values.engines ?? 'tfjs,ort,transformers').split(',') as EngineName[];
 
 export const SHAPES: Record<string, TinyCheckpointOptions> = {
-  starter: {
-    architecture: 'llama',
-    hiddenSize: 192,
-    numLayers: 4,
-    numHeads: 4,
-    numKvHeads: 2,
-    intermediateSize: 512,
-    vocabSize: 2048,
-    contextLength: 512,
-    tieWordEmbeddings: true,
-  },
-  smollm2: {
-    architecture: 'llama',
-    hiddenSize: 576,
-    numLayers: 30,
-    numHeads: 9,
-    numKvHeads: 3,
-    intermediateSize: 1536,
-    vocabSize: 49152,
-    contextLength: 2048,
-    tieWordEmbeddings: true,
-    ropeTheta: 100_000,
-  },
+  starter: STARTER_SHAPE,
+  smollm2: SMOLLM2_SHAPE,
 };
 
 type EngineName = 'tfjs' | 'ort' | 'transformers';

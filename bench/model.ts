@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadModel } from '../server/ml/architectures/registry.js';
 import { type BackendChoice, selectBackend } from '../server/ml/backend.js';
 import { type TinyCheckpointOptions, writeTinyCheckpoint } from '../server/ml/testing/tiny-checkpoint.js';
+import { matmulParameters, SMOLLM2_SHAPE } from './model-shapes.js';
 import { type BenchRow, reproduceCommand, writeReport } from './report.js';
 
 const { values } = parseArgs({
@@ -43,26 +44,11 @@ const SHAPES: Record<string, TinyCheckpointOptions> = {
     vocabSize: 4096,
     contextLength: 512,
   },
-  smollm2: {
-    architecture: 'llama',
-    hiddenSize: 576,
-    numLayers: 30,
-    numHeads: 9,
-    numKvHeads: 3,
-    intermediateSize: 1536,
-    vocabSize: 49152,
-    contextLength: 2048,
-    tieWordEmbeddings: true,
-  },
+  smollm2: SMOLLM2_SHAPE,
 };
 
 /** Matmul FLOPs of one token through the model (2 per multiply-add), attention scores excluded. */
-function flopsPerToken(s: TinyCheckpointOptions): number {
-  const h = s.hiddenSize!;
-  const kv = (h / s.numHeads!) * s.numKvHeads!;
-  const perLayer = h * h * 2 + h * kv * 2 + h * s.intermediateSize! * 3;
-  return 2 * (perLayer * s.numLayers! + h * s.vocabSize!);
-}
+const flopsPerToken = (s: TinyCheckpointOptions) => 2 * matmulParameters(s);
 
 /** numpy GEMM GFLOP/s for [m, k] x [k, n], best of a few runs: the machine's practical peak. */
 function numpyGflops(m: number, k: number, n: number): number | null {

@@ -55,6 +55,7 @@ import { AdamW } from '../server/train/adamw.js';
 import { clipByGlobalNorm } from '../server/train/clip.js';
 import { ordinaryPlan, targetCount } from '../server/train/plans.js';
 import type { TrainExample } from '../server/train/trainer.js';
+import { SMOLLM2_SHAPE, STARTER_SHAPE } from './model-shapes.js';
 import { type BenchRow, rateRow, writeReport } from './report.js';
 import { build, examples, LORA, type Mode, summedGradients } from './train-step-setup.js';
 import type { FromStepWorker, ToStepWorker, WorkerSetup } from './train-step-worker.js';
@@ -63,28 +64,8 @@ const OPTIONS = ['wasm', 'native', 'native-1t', 'parallel', 'parallel-native', '
 type Option = (typeof OPTIONS)[number];
 
 const SHAPES: Record<string, TinyCheckpointOptions> = {
-  starter: {
-    architecture: 'llama',
-    hiddenSize: 192,
-    intermediateSize: 512,
-    numLayers: 4,
-    numHeads: 4,
-    numKvHeads: 2,
-    vocabSize: 2048,
-    contextLength: 2048,
-    tieWordEmbeddings: true,
-  },
-  smollm2: {
-    architecture: 'llama',
-    hiddenSize: 576,
-    intermediateSize: 1536,
-    numLayers: 30,
-    numHeads: 9,
-    numKvHeads: 3,
-    vocabSize: 49152,
-    contextLength: 2048,
-    tieWordEmbeddings: true,
-  },
+  starter: { ...STARTER_SHAPE, contextLength: 2048 },
+  smollm2: SMOLLM2_SHAPE,
 };
 SHAPES['smollm2-8l'] = { ...SHAPES.smollm2!, numLayers: 8 };
 const DEFAULT_BATCH: Record<string, number> = { starter: 8, smollm2: 2, 'smollm2-8l': 2 };

@@ -29,32 +29,10 @@ import { type TinyCheckpointOptions, writeTinyCheckpoint } from '../../server/ml
 import { fullTrainable } from '../../server/train/full-trainable.js';
 import { loraTrainable } from '../../server/train/lora-trainable.js';
 import { type TrainableModel, train } from '../../server/train/trainer.js';
+import { matmulParameters, SMOLLM2_SHAPE, STARTER_SHAPE } from '../model-shapes.js';
 import { type BenchReport, type BenchRow, writeReport } from '../report.js';
 
-const SHAPES = {
-  starter: {
-    architecture: 'llama',
-    hiddenSize: 192,
-    intermediateSize: 512,
-    numLayers: 4,
-    numHeads: 4,
-    numKvHeads: 2,
-    vocabSize: 2048,
-    contextLength: 512,
-    tieWordEmbeddings: true,
-  },
-  smollm2: {
-    architecture: 'llama',
-    hiddenSize: 576,
-    intermediateSize: 1536,
-    numLayers: 30,
-    numHeads: 9,
-    numKvHeads: 3,
-    vocabSize: 49152,
-    contextLength: 2048,
-    tieWordEmbeddings: true,
-  },
-} satisfies Record<string, TinyCheckpointOptions>;
+const SHAPES = { starter: STARTER_SHAPE, smollm2: SMOLLM2_SHAPE };
 type ShapeName = keyof typeof SHAPES;
 type Mode = 'full' | 'lora';
 
@@ -75,14 +53,6 @@ interface Measured {
   tokensPerSecond: number;
   gflops: number;
   finalLoss: number;
-}
-
-/** Matmul parameters of one token's forward pass, LM head included (attention scores excluded). */
-export function matmulParameters(s: TinyCheckpointOptions): number {
-  const h = s.hiddenSize!;
-  const kv = (h / s.numHeads!) * s.numKvHeads!;
-  const perLayer = h * h * 2 + h * kv * 2 + h * s.intermediateSize! * 3;
-  return perLayer * s.numLayers! + h * s.vocabSize!;
 }
 
 /**
@@ -117,7 +87,7 @@ async function measure(c: Case): Promise<Measured> {
     }
     // One warm-up step (shader compilation, wasm kernel set-up) and `steps` timed ones.
     const examples = Array.from({ length: c.batch * (c.steps + 1) }, (_, e) => ({
-      ids: Array.from({ length: c.seq }, (_, i) => (e * 131 + i * 7919) % shape.vocabSize),
+      ids: Array.from({ length: c.seq }, (_, i) => (e * 131 + i * 7919) % shape.vocabSize!),
       targets: [{ start: 1, end: c.seq }],
     }));
     const stepEnds: number[] = [];
