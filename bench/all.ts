@@ -62,9 +62,27 @@ const BENCHES: BenchPlan[] = [
     quickArgs: ['--backends', 'wasm', '--steps', '1', '--seq', '32'],
     limitSeconds: 600,
   },
-  // Written by other work in progress: skipped with a note while their files are absent.
-  { name: 'train-step', script: 'bench/train-step.ts', args: [], quickArgs: [], limitSeconds: 600 },
-  { name: 'decode', script: 'bench/decode.ts', args: [], quickArgs: [], limitSeconds: 600 },
+  {
+    name: 'train-step',
+    script: 'bench/train-step.ts',
+    args: [
+      '--runs',
+      'starter:full,starter:lora,smollm2-8l:full,smollm2:lora',
+      '--options',
+      'wasm,native-1t',
+      '--steps',
+      '2',
+    ],
+    quickArgs: ['--runs', 'starter:full', '--options', 'wasm,native-1t', '--steps', '1'],
+    limitSeconds: 900,
+  },
+  {
+    name: 'decode',
+    script: 'bench/decode.ts',
+    args: ['--decode', '16', '--repeat', '2'],
+    quickArgs: ['--only', 'starter', '--decode', '8', '--repeat', '1'],
+    limitSeconds: 900,
+  },
   {
     name: 'serving',
     script: 'bench/serving.ts',
