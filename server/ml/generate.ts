@@ -68,6 +68,11 @@ export interface GenerateOptions extends SamplingOptions {
   eosTokenIds?: readonly number[];
   /** Texts that end generation; the text stops before the first one. Needs a tokenizer. */
   stopSequences?: readonly string[];
+  /**
+   * The eos ids cannot be picked while the text is still blank, so a reply is never empty (as
+   * transformers' min_new_tokens, counted in visible text). Needs a tokenizer.
+   */
+  requireText?: boolean;
   /** Called once per generated token, in order; the deltas concatenate to the final text. */
   onToken?: (token: GeneratedToken) => void;
   /** Stops generation at the next token; the result keeps what was generated. */
@@ -114,6 +119,8 @@ function validate(
   if (options.stopSequences?.length && tokenizer === undefined) {
     throw new GenerateError('stop sequences need a tokenizer to decode the text');
   }
+  if (options.requireText && tokenizer === undefined)
+    throw new GenerateError('requireText needs a tokenizer to read the text');
   if (options.stopSequences?.some((s) => s.length === 0))
     throw new GenerateError('stop sequences must not be empty');
 }
@@ -136,6 +143,13 @@ function logSumExp(row: Float32Array): number {
   let sum = 0;
   for (const v of row) sum += Math.exp(v - max);
   return max + Math.log(sum);
+}
+
+/** A copy of `logits` in which `ids` cannot be picked. */
+function withoutIds(logits: Float32Array, ids: ReadonlySet<number>): Float32Array {
+  const masked = logits.slice();
+  for (const id of ids) if (id < masked.length) masked[id] = Number.NEGATIVE_INFINITY;
+  return masked;
 }
 
 /** A macrotask break, so that an abort (or any other event) can land between steps. */
@@ -169,7 +183,12 @@ export async function generate(
   try {
     let logits = await sequence.step(promptIds);
     for (;;) {
-      const id = sampleToken(logits, options, random, seen);
+      const id = sampleToken(
+        options.requireText && detokenizer.text.trim() === '' ? withoutIds(logits, eos) : logits,
+        options,
+        random,
+        seen,
+      );
       const logProb = logits[id]! - logSumExp(logits);
       tokens.push(id);
       seen.push(id);

@@ -43,6 +43,9 @@ export async function scoredGenerate(
     maxNewTokens: options.maxNewTokens,
     seed: options.seed,
     eosTokenIds: options.eosTokenIds,
+    // A reply never ends blank: a model that would say nothing (the starter does, deep into long
+    // chats) says its likeliest words instead, with the low confidence they earn.
+    requireText: true,
     signal: options.signal,
     onToken: ({ delta, logProb }) => {
       logProbSum += logProb;

@@ -150,6 +150,9 @@ export class BotReplies {
         this.deps.emit(conversationId, 'reply:end', { replyId: replyId.toHexString(), message: null });
         if (!reply && !controller.signal.aborted)
           await requestHuman(this.deps, conversation, 'bot_unavailable');
+        // Nothing but whitespace: the visitor is not left waiting on a bot that had nothing to say.
+        else if (reply && text === '' && reply.finishReason !== 'aborted' && !controller.signal.aborted)
+          await requestHuman(this.deps, conversation, 'low_confidence');
         return;
       }
       const message: LiveMessage = {

@@ -182,6 +182,27 @@ describe('generate', () => {
     });
   });
 
+  it('with requireText never ends while the text is blank: the next likeliest token comes instead', async () => {
+    await withModel(dirs.llama, async (model) => {
+      const full = await generate(model, tokenizer, PROMPT, greedy());
+      const eos = full.tokens[0]!;
+      const result = await generate(model, tokenizer, PROMPT, {
+        ...greedy(),
+        eosTokenIds: [eos],
+        requireText: true,
+      });
+      expect(result.tokens[0]).not.toBe(eos);
+      expect(result.text.trim()).not.toBe('');
+      // The runner-up of the first step's own distribution, not a fresh draw.
+      const logits = model.forward(PROMPT);
+      const last = logits.slice([PROMPT.length - 1, 0], [1, -1]);
+      const row = Float32Array.from(last.dataSync());
+      tf.dispose([logits, last]);
+      row[eos] = Number.NEGATIVE_INFINITY;
+      expect(result.tokens[0]).toBe(argmax(row));
+    });
+  });
+
   it.each([
     ['one word', (words: string[]) => [words[3]!]],
     ['two words across tokens', (words: string[]) => [`${words[2]} ${words[3]}`]],
