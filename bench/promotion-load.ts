@@ -111,7 +111,10 @@ const logger = pino({ level: 'warn', base: undefined }, logStream);
 const { running, bootSeconds, dataDir, cleanup } = await startBenchParley({
   workers,
   logger,
-  env: { PARLEY_LOGIN_ATTEMPTS_PER_MINUTE: '1000', PARLEY_SERVING_RUNTIME: process.env.PARLEY_SERVING_RUNTIME ?? 'auto' },
+  env: {
+    PARLEY_LOGIN_ATTEMPTS_PER_MINUTE: '1000',
+    PARLEY_SERVING_RUNTIME: process.env.PARLEY_SERVING_RUNTIME ?? 'auto',
+  },
 });
 let failed = true;
 try {
