@@ -5,7 +5,6 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDataset } from '../../server/datasets/build.js';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
 import { rankCases } from '../../server/evaluate/ranking.js';
 import { loadModel } from '../../server/ml/architectures/registry.js';
@@ -25,8 +24,7 @@ import {
 import { exitOf, runCli } from '../support/cli.js';
 import { tempDataDir } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
-import { cliEnvSharing, ingestShop, tinyBaseModel } from '../support/pipeline.js';
-import { rawTicket } from '../support/support-logs.js';
+import { cliEnvSharing, shopTrainingDataset, tinyBaseModel } from '../support/pipeline.js';
 
 /** The adapter's tensors by name, as float32 values. */
 async function adapterTensors(dir: string): Promise<Record<string, Float32Array>> {
@@ -52,29 +50,7 @@ describe('LoRA fine-tuning jobs', () => {
     await ensureIndexes(models);
     data = await tempDataDir();
     base = await tinyBaseModel(data.dir, 3);
-    await ingestShop(
-      mongo,
-      { models, connection },
-      Array.from({ length: 16 }, (_, i) =>
-        rawTicket(
-          `T${i}`,
-          ['where is my order', 'sorry for the delay it will arrive tomorrow'],
-          new Date(Date.UTC(2024, 0, 1 + i)),
-        ),
-      ).flat(),
-    );
-    const dataset = await buildDataset(
-      { models, dataDir: data.dir },
-      { sources: ['shop'] },
-      {
-        tokenizer: await ChatTokenizer.load(base),
-        baseModel: base,
-        contextLength: 64,
-        systemPrompt: null,
-        validationPercent: 25,
-      },
-    );
-    datasetId = dataset._id.toHexString();
+    datasetId = await shopTrainingDataset(mongo, { models, connection, dataDir: data.dir }, base);
   });
   afterAll(async () => {
     await mongo.stop();

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openArtifactStore } from '../../server/artifacts/store.js';
-import { buildDataset } from '../../server/datasets/build.js';
 import { bindModels, ensureIndexes, type Models } from '../../server/db/models/index.js';
 import { AdminJobs } from '../../server/jobs/admin-jobs.js';
 import { enqueueEvaluation, evaluationRunner } from '../../server/jobs/evaluate-job.js';
@@ -13,7 +12,6 @@ import { cancelTraining } from '../../server/jobs/training-queue.js';
 import type { TrainingDone } from '../../server/jobs/training-watcher.js';
 import { silentLogger } from '../../server/logger.js';
 import { decodeToFloat32, parseSafetensors } from '../../server/ml/safetensors.js';
-import { ChatTokenizer } from '../../server/ml/tokenizer.js';
 import { latestCheckpoint } from '../../server/train/checkpoint.js';
 import {
   type ProgressEvent,
@@ -25,8 +23,7 @@ import {
 import { CLI, cliEnv, exitOf } from '../support/cli.js';
 import { tempDataDir, testEnv } from '../support/env.js';
 import { startTestMongo, type TestMongo } from '../support/mongo.js';
-import { cliEnvSharing, ingestShop, tinyBaseModel } from '../support/pipeline.js';
-import { rawTicket } from '../support/support-logs.js';
+import { cliEnvSharing, shopTrainingDataset, tinyBaseModel } from '../support/pipeline.js';
 
 async function adapterTensors(dir: string): Promise<Record<string, Float32Array>> {
   const file = parseSafetensors(await readFile(path.join(dir, 'adapter_model.safetensors')));
@@ -102,29 +99,7 @@ describe('parley worker', () => {
     await ensureIndexes(models);
     data = await tempDataDir();
     const base = await tinyBaseModel(data.dir, 3);
-    await ingestShop(
-      mongo,
-      { models, connection },
-      Array.from({ length: 16 }, (_, i) =>
-        rawTicket(
-          `T${i}`,
-          ['where is my order', 'sorry for the delay it will arrive tomorrow'],
-          new Date(Date.UTC(2024, 0, 1 + i)),
-        ),
-      ).flat(),
-    );
-    const dataset = await buildDataset(
-      { models, dataDir: data.dir },
-      { sources: ['shop'] },
-      {
-        tokenizer: await ChatTokenizer.load(base),
-        baseModel: base,
-        contextLength: 64,
-        systemPrompt: null,
-        validationPercent: 25,
-      },
-    );
-    datasetId = dataset._id.toHexString();
+    datasetId = await shopTrainingDataset(mongo, { models, connection, dataDir: data.dir }, base);
   }, 60_000);
   afterAll(async () => {
     for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Document } from 'mongodb';
 import type { Connection } from 'mongoose';
+import { buildDataset } from '../../server/datasets/build.js';
 import type { Models } from '../../server/db/models/index.js';
 import { inThreadAnonymizer } from '../../server/ingest/batch-anonymizer.js';
 import { loadMapping } from '../../server/ingest/mappings/index.js';
@@ -13,8 +14,10 @@ import { runIngestion } from '../../server/ingest/run.js';
 import { addSource } from '../../server/ingest/sources.js';
 import { writeTinyCheckpoint } from '../../server/ml/testing/tiny-checkpoint.js';
 import { CHATML_TEMPLATE, writeTinyTokenizer } from '../../server/ml/testing/tiny-tokenizer.js';
+import { ChatTokenizer } from '../../server/ml/tokenizer.js';
 import { createAnonymizer } from '../../server/privacy/pii/index.js';
 import type { TestMongo } from './mongo.js';
+import { rawTicket } from './support-logs.js';
 
 export const TEST_PII_KEY = Buffer.alloc(32, 7);
 
@@ -60,4 +63,38 @@ export function cliEnvSharing(
     TFJS_BACKEND: 'cpu',
     MONGODB_URI: `${server}/${connection.name}?directConnection=true&serverMonitoringMode=poll`,
   };
+}
+
+/**
+ * 16 short order tickets ingested as source `shop` and built into a dataset for `base` (context
+ * 64, 25% validation): what the training tests train on. Returns the dataset's id.
+ */
+export async function shopTrainingDataset(
+  mongo: TestMongo,
+  deps: { models: Models; connection: Connection; dataDir: string },
+  base: string,
+): Promise<string> {
+  await ingestShop(
+    mongo,
+    deps,
+    Array.from({ length: 16 }, (_, i) =>
+      rawTicket(
+        `T${i}`,
+        ['where is my order', 'sorry for the delay it will arrive tomorrow'],
+        new Date(Date.UTC(2024, 0, 1 + i)),
+      ),
+    ).flat(),
+  );
+  const dataset = await buildDataset(
+    { models: deps.models, dataDir: deps.dataDir },
+    { sources: ['shop'] },
+    {
+      tokenizer: await ChatTokenizer.load(base),
+      baseModel: base,
+      contextLength: 64,
+      systemPrompt: null,
+      validationPercent: 25,
+    },
+  );
+  return dataset._id.toHexString();
 }
