@@ -16,6 +16,14 @@ const jobs = new Map<number, AbortController>();
 
 type LiveModel = ServedModel<CausalLM | OnnxDecoder>;
 
+/**
+ * Replies in progress. Each ends at a token boundary once aborted, so when all have settled no
+ * ONNX Runtime step is in flight: terminating the thread during one aborts the whole process
+ * (its completion calls into the dead thread).
+ */
+const running = new Set<Promise<void>>();
+let closing = false;
+
 async function generate(served: LiveModel, message: Extract<ToWorker, { type: 'generate' }>) {
   const controller = new AbortController();
   jobs.set(message.jobId, controller);
@@ -32,19 +40,46 @@ async function generate(served: LiveModel, message: Extract<ToWorker, { type: 'g
   }
 }
 
-let served: LiveModel;
-try {
-  const backend = await selectBackend(options.backend);
-  served = await loadLiveModel(options.dir, {
-    runtime: options.runtime,
-    tfjsBackend: backend.name,
-    onnxThreads: options.onnxThreads,
-  });
-  port.on('message', (message: ToWorker) => {
-    if (message.type === 'abort') jobs.get(message.jobId)?.abort();
-    else void generate(served, message);
-  });
-  send({ type: 'ready', backend: backend.name, runtime: served.runtime, notice: served.notice });
-} catch (error) {
-  send({ type: 'load-failed', error: (error as Error).message });
+async function load(): Promise<LiveModel | null> {
+  try {
+    const backend = await selectBackend(options.backend);
+    const served: LiveModel = await loadLiveModel(options.dir, {
+      runtime: options.runtime,
+      tfjsBackend: backend.name,
+      onnxThreads: options.onnxThreads,
+    });
+    send({ type: 'ready', backend: backend.name, runtime: served.runtime, notice: served.notice });
+    return served;
+  } catch (error) {
+    send({ type: 'load-failed', error: (error as Error).message });
+    return null;
+  }
 }
+
+const loaded = load();
+
+async function close(): Promise<void> {
+  closing = true;
+  const served = await loaded;
+  for (const controller of jobs.values()) controller.abort();
+  await Promise.allSettled(running);
+  await served?.dispose().catch(() => undefined);
+  send({ type: 'closed' });
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'abort') jobs.get(message.jobId)?.abort();
+  else if (message.type === 'close') void close();
+  else if (closing) send({ type: 'failed', jobId: message.jobId, error: 'the generation worker is closing' });
+  else
+    void loaded.then((served) => {
+      if (!served) return;
+      if (closing) {
+        send({ type: 'failed', jobId: message.jobId, error: 'the generation worker is closing' });
+        return;
+      }
+      const job = generate(served, message);
+      running.add(job);
+      void job.finally(() => running.delete(job));
+    });
+});

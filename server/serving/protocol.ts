@@ -14,11 +14,15 @@ export interface WorkerOptions {
 
 export type ToWorker =
   | { type: 'generate'; jobId: number; request: ReplyRequest }
-  | { type: 'abort'; jobId: number };
+  | { type: 'abort'; jobId: number }
+  /** Stop: abort the replies, let ONNX Runtime finish the step in flight, release the model. */
+  | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready'; backend: string; runtime: ServingRuntime; notice: string | null }
   | { type: 'load-failed'; error: string }
   | { type: 'delta'; jobId: number; delta: string }
   | { type: 'done'; jobId: number; reply: GeneratedReply }
-  | { type: 'failed'; jobId: number; error: string };
+  | { type: 'failed'; jobId: number; error: string }
+  /** Nothing runs any more: the thread may be terminated. */
+  | { type: 'closed' };

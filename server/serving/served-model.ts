@@ -31,7 +31,8 @@ export interface ServedModel<M extends CausalLM | OnnxDecoder = CausalLM> {
   notice: string | null;
   tokenizer: ChatTokenizer;
   eosTokenIds: number[];
-  dispose(): void;
+  /** Frees the weights; with ONNX Runtime, resolves once its session is released. */
+  dispose(): Promise<void>;
 }
 
 export interface ServedModelOptions {
@@ -123,7 +124,9 @@ async function finishLoading<M extends CausalLM | OnnxDecoder>(
       notice: loaded.notice,
       tokenizer,
       eosTokenIds: [...eos],
-      dispose: () => void model.dispose(),
+      dispose: async () => {
+        await model.dispose();
+      },
     };
     // Warm-up: compiles the kernels for these shapes and proves the weights produce finite logits.
     const warm = await replyWith(served, {

@@ -51,6 +51,36 @@ export interface WorkerReady {
   notice: string | null;
 }
 
+/** How long a worker may take to finish its ONNX Runtime step and release its model when stopped. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Stops a worker the safe way: asks it to close and terminates it once it says nothing runs any
+ * more (or it exited, or the timeout passed). Terminating a thread while ONNX Runtime runs a step
+ * for it aborts the whole process when the step completes.
+ */
+async function stopWorker(worker: Worker): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onMessage: ((message: FromWorker) => void) | undefined;
+  const settled = new Promise<void>((resolve) => {
+    onMessage = (message: FromWorker) => {
+      if (message.type === 'closed') resolve();
+    };
+    worker.on('message', onMessage);
+    worker.once('exit', () => resolve());
+    timer = setTimeout(resolve, STOP_TIMEOUT_MS);
+  });
+  try {
+    worker.postMessage({ type: 'close' } satisfies ToWorker);
+  } catch {
+    // the thread is already gone
+  }
+  await settled;
+  clearTimeout(timer);
+  if (onMessage) worker.off('message', onMessage);
+  await worker.terminate();
+}
+
 /** A new worker loading the group's version. */
 function spawn(options: WorkerGroupOptions): { worker: Worker; ready: Promise<WorkerReady> } {
   const workerData: WorkerOptions = {
@@ -111,7 +141,7 @@ export class WorkerGroup {
     const outcomes = await Promise.allSettled(starting.map((s) => s.ready));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) {
-      await Promise.all(starting.map((s) => s.worker.terminate()));
+      await Promise.all(starting.map((s) => stopWorker(s.worker)));
       throw failed.reason;
     }
     const loaded = (outcomes[0] as PromiseFulfilledResult<WorkerReady>).value;
@@ -181,7 +211,7 @@ export class WorkerGroup {
     });
   }
 
-  /** Terminates the workers; replies still running fail. */
+  /** Stops the workers; replies still running fail at once. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -190,9 +220,9 @@ export class WorkerGroup {
     await Promise.all([
       ...this.members.map((m) => {
         m.alive = false;
-        return m.worker.terminate();
+        return stopWorker(m.worker);
       }),
-      ...[...this.starting].map((worker) => worker.terminate()),
+      ...[...this.starting].map((worker) => stopWorker(worker)),
     ]);
   }
 
@@ -215,7 +245,7 @@ export class WorkerGroup {
       },
       (error: Error) => {
         this.starting.delete(worker);
-        void worker.terminate();
+        void stopWorker(worker);
         if (!this.closed)
           this.options.onWorkerExit?.(new ServingError(`no replacement worker: ${error.message}`));
       },

@@ -61,6 +61,33 @@ describe('WorkerGroup', () => {
     await expect(group.generate(request)).rejects.toBeInstanceOf(ServingError);
   });
 
+  it('closes while ONNX Runtime runs a step for a reply, without taking the process down', async () => {
+    // Terminating the thread mid-step used to abort this whole process as the step completed
+    // ("terminate called after throwing an instance of 'Napi::Error'"), in the first round or two.
+    for (let round = 0; round < 4; round += 1) {
+      const group = await WorkerGroup.start({
+        dir: path.join(root, 'model'),
+        size: 1,
+        backend: 'wasm',
+        runtime: 'onnx',
+      });
+      expect(group.runtime).toBe('onnx');
+      let closing: Promise<void> | null = null;
+      const reply = group.generate(
+        { ...request, maxNewTokens: 24, sampling: { temperature: 1 }, seed: round },
+        {
+          onDelta: () => {
+            closing ??= group.close();
+          },
+        },
+      );
+      await expect(reply).rejects.toThrow(/shutting down/);
+      expect(closing).not.toBeNull();
+      await closing;
+      await expect(group.generate(request)).rejects.toBeInstanceOf(ServingError);
+    }
+  });
+
   it('refuses to start when a worker cannot load the version, with the reason', async () => {
     const started = WorkerGroup.start({ dir: path.join(root, 'no-weights'), size: 1, backend: 'wasm' });
     await expect(started).rejects.toBeInstanceOf(ModelLoadError);
