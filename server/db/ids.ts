@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 
 /**
@@ -8,12 +8,12 @@ import { ObjectId } from 'mongodb';
  * unique secondary indexes).
  */
 export function deterministicId(namespace: string, ...parts: (string | number)[]): ObjectId {
-  const hash = createHash('sha256');
-  hash.update(namespace);
+  let input = namespace;
   for (const part of parts) {
     const text = String(part);
     // Length-prefix each part so ('ab','c') and ('a','bc') differ.
-    hash.update(`\u0000${text.length}:${text}`);
+    input += `\u0000${text.length}:${text}`;
   }
-  return new ObjectId(hash.digest().subarray(0, 12));
+  // One-shot: the same digest as hashing the pieces in turn, at a fraction of the cost.
+  return new ObjectId(hash('sha256', input, 'buffer').subarray(0, 12));
 }
