@@ -20,7 +20,9 @@ export const mongodbConnector: Connector = (source, { ownConnection }) => {
     incremental: true,
     // A full read counts from the collection's metadata, not by scanning every document.
     count: (after) =>
-      after ? collection.countDocuments(afterWatermark(timestampPath, after)) : collection.estimatedDocumentCount(),
+      after
+        ? collection.countDocuments(afterWatermark(timestampPath, after))
+        : collection.estimatedDocumentCount(),
     async *batches({ after, batchSize }) {
       const cursor = collection
         .find(afterWatermark(timestampPath, after))
