@@ -1,47 +1,49 @@
 import { Command, CommanderError } from 'commander';
 import { describeEnv, EnvError } from '../env.js';
-import { registerAnonymize } from './anonymize.js';
-import { registerDataset } from './dataset.js';
-import { registerDbStatus } from './db-status.js';
-import { registerEval } from './eval.js';
-import { registerIngest } from './ingest.js';
-import { registerModel } from './model.js';
 import { CliError } from './output.js';
-import { registerPii } from './pii.js';
-import { registerPrivacy } from './privacy.js';
-import { registerSeed } from './seed.js';
-import { registerServe } from './serve.js';
-import { registerSite } from './site.js';
-import { registerSource } from './source.js';
-import { registerStarter } from './starter.js';
-import { registerTrain } from './train.js';
-import { registerUser } from './user.js';
-import { registerVersions } from './versions.js';
-import { registerWorker } from './worker.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Where each top-level command is defined, loaded only when it runs: `parley user list` need not
+ * load tfjs, Express and transformers.js first (seconds on every start). In help order.
+ */
+const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
+  [['serve'], () => import('./serve.js').then((m) => m.registerServe)],
+  [['seed'], () => import('./seed.js').then((m) => m.registerSeed)],
+  [['db'], () => import('./db-status.js').then((m) => m.registerDbStatus)],
+  [['pii'], () => import('./pii.js').then((m) => m.registerPii)],
+  [['anonymize'], () => import('./anonymize.js').then((m) => m.registerAnonymize)],
+  [['source'], () => import('./source.js').then((m) => m.registerSource)],
+  [['site'], () => import('./site.js').then((m) => m.registerSite)],
+  [['ingest'], () => import('./ingest.js').then((m) => m.registerIngest)],
+  [['dataset'], () => import('./dataset.js').then((m) => m.registerDataset)],
+  [['train'], () => import('./train.js').then((m) => m.registerTrain)],
+  [['worker'], () => import('./worker.js').then((m) => m.registerWorker)],
+  [['eval'], () => import('./eval.js').then((m) => m.registerEval)],
+  [['versions', 'promote', 'rollback'], () => import('./versions.js').then((m) => m.registerVersions)],
+  [['privacy'], () => import('./privacy.js').then((m) => m.registerPrivacy)],
+  [['model'], () => import('./model.js').then((m) => m.registerModel)],
+  [['starter'], () => import('./starter.js').then((m) => m.registerStarter)],
+  [['user'], () => import('./user.js').then((m) => m.registerUser)],
+];
+
+/** The top-level command names, for tests that check the table against the modules. */
+export const COMMAND_NAMES = COMMANDS.flatMap(([names]) => names);
+
+/**
+ * The program with the commands `argv` can reach: just the one it names, or all of them for
+ * top-level help, `help` and a name that is not a command (so the error can suggest one).
+ */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('parley')
     .description('Parley: customer-service chatbots that learn from your own support logs.')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
-  registerServe(program);
-  registerSeed(program);
-  registerDbStatus(program);
-  registerPii(program);
-  registerAnonymize(program);
-  registerSource(program);
-  registerSite(program);
-  registerIngest(program);
-  registerDataset(program);
-  registerTrain(program);
-  registerWorker(program);
-  registerEval(program);
-  registerVersions(program);
-  registerPrivacy(program);
-  registerModel(program);
-  registerStarter(program);
-  registerUser(program);
+  const named = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  const wanted = COMMANDS.filter(([names]) => named !== undefined && names.includes(named));
+  for (const [, load] of wanted.length > 0 ? wanted : COMMANDS) (await load())(program);
   program.addHelpText(
     'after',
     `\nEnvironment:\n${describeEnv()
@@ -57,7 +59,7 @@ export function buildProgram(): Command {
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
