@@ -5,6 +5,7 @@
  * conversation continue its numbering even while an earlier batch is still being written.
  */
 
+import { LRUCache } from 'lru-cache';
 import type { Anonymizer, ConversationAnonymizer, PiiReport, PseudonymState } from '../privacy/pii/index.js';
 import type { Role } from './mapping.js';
 
@@ -54,7 +55,9 @@ function subtract(after: PiiReport, before: PiiReport): PiiReport {
 export function createJobRunner(
   anonymizer: Anonymizer,
 ): (jobs: ConversationJob[], scope: string) => ConversationResult[] {
-  const live = new Map<string, { scrubber: ConversationAnonymizer; reported: PiiReport }>();
+  const live = new LRUCache<string, { scrubber: ConversationAnonymizer; reported: PiiReport }>({
+    max: CACHE_LIMIT,
+  });
   let currentScope: string | null = null;
   return (jobs, scope) => {
     if (scope !== currentScope) {
@@ -73,9 +76,7 @@ export function createJobRunner(
       const meta = job.meta ? scrubber.anonymizeValue(job.meta) : null;
       const total = scrubber.report();
       const report = subtract(total, entry.reported);
-      live.delete(job.key);
       live.set(job.key, { scrubber, reported: total });
-      if (live.size > CACHE_LIMIT) live.delete(live.keys().next().value!);
       return { key: job.key, texts, meta, state: scrubber.state(), report };
     });
   };

@@ -4,6 +4,7 @@
  * messages already stored skipped (their ids are deterministic), quarantine entries recorded.
  */
 import { createHmac } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { AnyBulkWriteOperation, Collection, ObjectId } from 'mongodb';
 import { deterministicId } from '../db/ids.js';
 import { insertNew } from '../db/insert-new.js';
@@ -112,7 +113,7 @@ const CACHE_LIMIT = 50_000;
  */
 export class BatchWriter {
   /** Conversation key -> ids of its stored (or claimed) messages. */
-  private readonly known = new Map<string, Set<string>>();
+  private readonly known = new LRUCache<string, Set<string>>({ max: CACHE_LIMIT });
   private readonly conversations: Collection<ConversationDocument>;
 
   constructor(
@@ -122,12 +123,6 @@ export class BatchWriter {
   ) {
     this.conversations = context.models.Conversation
       .collection as unknown as Collection<ConversationDocument>;
-  }
-
-  private remember(key: string, messageIds: Set<string>): void {
-    this.known.delete(key);
-    this.known.set(key, messageIds);
-    if (this.known.size > CACHE_LIMIT) this.known.delete(this.known.keys().next().value!);
   }
 
   /** Stored states of the conversations looked up, by key. */
@@ -143,7 +138,7 @@ export class BatchWriter {
       ])
       .toArray();
     for (const conversation of found) {
-      this.remember(
+      this.known.set(
         conversation.sourceConversationId,
         new Set(conversation.messageIds.map((id) => id.toHexString())),
       );
@@ -171,7 +166,7 @@ export class BatchWriter {
         ids.push(id);
       }
       if (fresh.length === 0) continue;
-      this.remember(key, seen);
+      this.known.set(key, seen);
       prepared.entries.push({ key, fresh, ids, existing: existing !== undefined });
       prepared.jobs.push({
         key,

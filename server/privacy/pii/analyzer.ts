@@ -2,6 +2,7 @@
  * Runs the recognizers over a text and resolves overlaps: the highest score wins, then the longer
  * span, then the recognizer registered first. Candidates under the threshold are dropped.
  */
+import { LRUCache } from 'lru-cache';
 import { asksIn } from './context.js';
 import { type Recognizer, recognizers } from './recognizers/index.js';
 import { type DetectContext, type DetectedEntity, ENTITY_TYPES, type EntityType } from './types.js';
@@ -37,7 +38,7 @@ export function createAnalyzer(entities: readonly EntityType[] = ENTITY_TYPES): 
     .map((name) => recognizers.get(name))
     .filter((r) => r.entities.some((e) => wanted.has(e)));
   const order = new Map(active.map((r, i) => [r.name, i]));
-  const cache = new Map<string, CacheEntry>();
+  const cache = new LRUCache<string, CacheEntry>({ max: CACHE_SIZE });
 
   return {
     analyze(text, context = {}) {
@@ -72,7 +73,6 @@ export function createAnalyzer(entities: readonly EntityType[] = ENTITY_TYPES): 
       }
       const entities = resolveOverlaps(candidates, order);
       if (cacheKey !== undefined) {
-        if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
         cache.set(cacheKey, { entities: entities.map((e) => ({ ...e })), asked: queries });
       }
       return entities;
