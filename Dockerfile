@@ -40,6 +40,17 @@ RUN arch="$(node -p process.arch)" \
 FROM deps AS deps-cpu
 RUN rm -rf node_modules/@tensorflow/tfjs-node-gpu
 
+# ---- native: Parley's OpenBLAS matMul for training on the CPU (native/sgemm), from Debian alone ---------
+FROM node:20-bookworm-slim AS native
+RUN apt-get update \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenblas-dev g++ make python3 \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY native native
+# build.mjs never fails an npm install (training falls back to wasm); an image without the addon fails.
+RUN node native/build.mjs \
+  && test -f native/sgemm/build/Release/parley_sgemm.node
+
 # ---- gpu-deps: tfjs-node-gpu's native part, built on the gpu image's own base (needs internet) ---------
 FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS gpu-deps
 # python3, make and g++ only for node-pre-gyp's fallback: compiling the binding when its prebuilt
@@ -92,9 +103,10 @@ CMD ["serve"]
 # wasm on the CPU; WebGPU on an NVIDIA GPU through Vulkan when run with --gpus all: libvulkan1 is the
 # Vulkan loader, libx11-6 and libxext6 are what the driver's Vulkan library (libGLX_nvidia.so.0) links
 # against; the NVIDIA container toolkit mounts the driver and its ICD file given the graphics capability.
+# libopenblas0 is what native/sgemm, the CPU training matMul, loads.
 FROM node:20-bookworm-slim AS cpu
 RUN apt-get update \
-  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libvulkan1 libx11-6 libxext6 \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libvulkan1 libx11-6 libxext6 libopenblas0 \
   && rm -rf /var/lib/apt/lists/* \
   && mkdir -p /data \
   && chown node:node /data
@@ -106,6 +118,7 @@ ENV NODE_ENV=production \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics
 WORKDIR /app
 COPY --from=deps-cpu /app/node_modules node_modules
+COPY --from=native /app/native/sgemm/build/Release/parley_sgemm.node native/sgemm/build/Release/parley_sgemm.node
 COPY package.json package-lock.json tsconfig.json ./
 COPY server server
 COPY client client

@@ -5,11 +5,13 @@
  * by .dockerignore, the entry point, install scripts limited to package.json's allowScripts, and the
  * pinned CUDA/cuDNN/libtensorflow versions against docs/docker.md's table.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Copy, DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
+import { ADDON_FILE } from '../../../server/ml/kernels/native-matmul.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -99,12 +101,11 @@ function dockerignore(): (relative: string) => boolean {
   };
 }
 
+/** The files of a clean clone under `relative` (what git tracks; local build output is not). */
 function filesUnder(relative: string): string[] {
-  const full = path.join(root, relative);
-  if (!statSync(full).isDirectory()) return [relative];
-  return readdirSync(full).flatMap((entry) =>
-    entry === 'node_modules' ? [] : filesUnder(path.posix.join(relative, entry)),
-  );
+  return execFileSync('git', ['ls-files', '-z', '--', relative], { cwd: root, encoding: 'utf8' })
+    .split('\0')
+    .filter(Boolean);
 }
 
 /** docs/docker.md's versions table: component -> version. */
@@ -266,6 +267,26 @@ describe('Dockerfile', () => {
       .join('\n');
     expect(gpuDeps).toContain('npm rebuild @tensorflow/tfjs-node-gpu');
     expect(stage('gpu-deps').image).toBe(stage('gpu').image);
+  });
+
+  it('gives the CPU image the OpenBLAS training matMul, built in a stage on the same Debian', () => {
+    const native = stage('native');
+    // Built against the CPU image's own glibc and OpenBLAS, or the addon would not load there.
+    expect(native.image).toBe(stage('cpu').image);
+    const build = of(native, 'RUN')
+      .map((r) => r.getRawArgumentsContent() ?? '')
+      .join('\n');
+    expect(build).toMatch(/apt-get install[^\n]*libopenblas-dev/);
+    expect(build).toContain('node native/build.mjs');
+    const addon = path.relative(root, ADDON_FILE);
+    expect(build).toContain(`test -f ${addon}`);
+    const cpu = stage('cpu');
+    const copies = of(cpu, 'COPY').map((copy) => [copyFrom(copy), ...args(copy)].join(' '));
+    expect(copies).toContain(`native /app/${addon} ${addon}`);
+    const runs = of(cpu, 'RUN')
+      .map((r) => r.getRawArgumentsContent() ?? '')
+      .join('\n');
+    expect(runs).toMatch(/apt-get install[^\n]*libopenblas0/);
   });
 
   it('gives the CPU image what WebGPU needs on an NVIDIA GPU through Vulkan', () => {
