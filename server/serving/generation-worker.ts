@@ -67,19 +67,19 @@ async function close(): Promise<void> {
   send({ type: 'closed' });
 }
 
+function start(served: LiveModel | null, message: Extract<ToWorker, { type: 'generate' }>): void {
+  if (!served) return;
+  if (closing) {
+    send({ type: 'failed', jobId: message.jobId, error: 'the generation worker is closing' });
+    return;
+  }
+  const job = generate(served, message);
+  running.add(job);
+  void job.finally(() => running.delete(job));
+}
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'abort') jobs.get(message.jobId)?.abort();
   else if (message.type === 'close') void close();
-  else if (closing) send({ type: 'failed', jobId: message.jobId, error: 'the generation worker is closing' });
-  else
-    void loaded.then((served) => {
-      if (!served) return;
-      if (closing) {
-        send({ type: 'failed', jobId: message.jobId, error: 'the generation worker is closing' });
-        return;
-      }
-      const job = generate(served, message);
-      running.add(job);
-      void job.finally(() => running.delete(job));
-    });
+  else void loaded.then((served) => start(served, message));
 });
