@@ -90,6 +90,7 @@ export async function runIngestion(
   let messages = 0;
   let quarantined = 0;
   let cancelled = false;
+  let committing: Promise<void> = Promise.resolve();
 
   try {
     await models.IngestionRun.create({
@@ -114,8 +115,9 @@ export async function runIngestion(
       size: number;
       watermark: Watermark | null;
     }
-    // Batch N is anonymized (on the worker) while batch N+1 is read and prepared here; then N
-    // is written and the watermark moved past it. Writes stay strictly in batch order.
+    // Batch N+1 is read and prepared here while batch N is anonymized (on the worker) and batch
+    // N-1 is written; each watermark moves only past its written batch. Writes stay strictly in
+    // batch order: one commit at a time, the next starting once the previous one is done.
     const commit = async (batch: InFlight) => {
       const result = await writer.commit(batch.prepared, await batch.anonymized);
       for (const id of result.conversationIds) conversations.add(id.toHexString());
@@ -161,6 +163,8 @@ export async function runIngestion(
     let readMark: Watermark | null = after;
     let seq = 0;
     for await (const batch of reader.batches({ after, batchSize })) {
+      // A batch that arrives after the stop was asked is left, unread, to the next run.
+      if (options.signal?.aborted) break;
       const incoming: ReadMessage[] = [];
       const rejected: QuarantineEntry[] = [...batch.rejected];
       for (const document of batch.documents) {
@@ -175,10 +179,17 @@ export async function runIngestion(
         rejected,
         batch.documents.length + batch.rejected.length,
       );
-      if (inFlight) await commit(inFlight);
+      if (inFlight) {
+        await committing;
+        // Asked to stop while the previous batch was written: write the one read before that
+        // (below), not this one.
+        if (options.signal?.aborted) break;
+        committing = commit(inFlight);
+        committing.catch(() => undefined); // awaited before the next commit, or below
+      }
       inFlight = next;
-      if (options.signal?.aborted) break;
     }
+    await committing;
     if (inFlight) await commit(inFlight);
     cancelled = options.signal?.aborted === true;
     // A cancelled run leaves what it held back to the next run: the watermark is still before it.
@@ -203,6 +214,7 @@ export async function runIngestion(
     logger.info({ ...summary, pii: undefined }, 'ingestion finished');
     return summary;
   } catch (error) {
+    await committing.catch(() => undefined);
     await recordFailedRun(models, runId, counts(), error);
     throw error;
   } finally {
