@@ -1,84 +1,215 @@
 /**
  * Ingest + anonymize throughput against a raw driver cursor read of the same source, in the same
- * run, on the same embedded server: the demo support logs (STAR + Taskmaster-4, 109,970 messages).
- * Target: ingest >= 0.5x the raw read's documents per second.
+ * run: the demo support logs (STAR + Taskmaster-4, 109,970 messages). Target: ingest >= 0.5x the
+ * raw read's documents per second. Measured twice, Parley's own database embedded in-process both
+ * times:
+ *   - in-process: the source in that same embedded server (the demo's own set-up);
+ *   - separate: the source in a MongoDB process of its own, as a company's support logs are.
  *
- *   npx tsx bench/ingest.ts [--limit N] [--batch-size B] [--report FILE]
+ *   npx tsx bench/ingest.ts [--source in-process|separate|both] [--limit N] [--batch-size B] [--report FILE]
  *
  * N conversations per file (default: all), B docs per batch (1000); --report FILE also writes the
  * figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_SOURCE_NAME, demoSourceCollection, seedDemo } from '../seed/index.js';
+import type { Collection, Document } from 'mongodb';
+import { MongoClient } from 'mongodb';
+import {
+  DEMO_SOURCE_COLLECTION,
+  DEMO_SOURCE_DATABASE,
+  DEMO_SOURCE_NAME,
+  demoSourceCollection,
+  seedDemo,
+} from '../seed/index.js';
 import { connectMongo } from '../server/db/connection.js';
 import { startEmbeddedMongo } from '../server/db/embedded/index.js';
-import { bindModels, ensureIndexes } from '../server/db/models/index.js';
+import { bindModels, ensureIndexes, type Models } from '../server/db/models/index.js';
+import { loadMapping } from '../server/ingest/mappings/index.js';
 import { runIngestion } from '../server/ingest/run.js';
+import { addSource } from '../server/ingest/sources.js';
 import { workerAnonymizer } from '../server/ingest/worker-anonymizer.js';
 import { tempDataDir } from '../tests/support/env.js';
-import { rateRow, reproduceCommand, writeReport } from './report.js';
+import { type BenchReport, type BenchRow, rateRow, reproduceCommand, writeReport } from './report.js';
 
 const { values } = parseArgs({
-  options: { limit: { type: 'string' }, 'batch-size': { type: 'string' }, report: { type: 'string' } },
+  options: {
+    source: { type: 'string', default: 'both' },
+    limit: { type: 'string' },
+    'batch-size': { type: 'string' },
+    report: { type: 'string' },
+  },
 });
+if (!['in-process', 'separate', 'both'].includes(values.source!))
+  throw new Error(`--source: expected in-process, separate or both, got ${values.source}`);
+if (values.source === 'both') {
+  // Each placement in a fresh process: the second would otherwise run on the first one's heap.
+  const rows: BenchRow[] = [];
+  let setup = '';
+  for (const placement of ['in-process', 'separate']) {
+    const file = path.join(tmpdir(), `parley-bench-ingest-${placement}-${process.pid}.json`);
+    const own = ['--source', '--report'];
+    const passed = process.argv
+      .slice(2)
+      .filter(
+        (arg, i, all) =>
+          !own.includes(arg) && !own.includes(all[i - 1] ?? '') && !/^--(source|report)=/.test(arg),
+      );
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/ingest.ts', ...passed, '--source', placement, '--report', file],
+      { stdio: 'inherit' },
+    );
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`bench/ingest.ts --source ${placement} exited with code ${code}`);
+    const report = JSON.parse(await readFile(file, 'utf8')) as BenchReport;
+    await rm(file, { force: true });
+    rows.push(...report.rows);
+    setup = report.setup;
+  }
+  await writeReport(values.report, {
+    bench: 'bench/ingest.ts',
+    title: 'Ingest + anonymize',
+    command: reproduceCommand('bench/ingest.ts'),
+    setup,
+    rows,
+  });
+  process.exit(0);
+}
+const placements = [values.source!];
 const limitPerFile = values.limit ? Number(values.limit) : undefined;
+const batchSize = Number(values['batch-size'] ?? 1000);
+const hashKey = Buffer.alloc(32, 1);
 
 const dataDir = await tempDataDir('parley-bench-');
 const mongo = await startEmbeddedMongo({ dataDir: null });
 const connection = await connectMongo(mongo.uri);
 const models = bindModels(connection);
 await ensureIndexes(models);
-await seedDemo({ connection, models, dataDir: dataDir.dir, limitPerFile });
-const source = demoSourceCollection(connection);
-const total = await source.countDocuments();
 
-let started = performance.now();
-let rawRead = 0;
-for await (const _ of source.find({}).sort({ created_at: 1, _id: 1 }).batchSize(1000)) rawRead += 1;
-const rawSeconds = (performance.now() - started) / 1000;
+interface Measured {
+  placement: string;
+  total: number;
+  raw: { docs: number; seconds: number };
+  ingest: { docs: number; seconds: number; conversations: number; quarantined: number; entities: number };
+}
 
-const hashKey = Buffer.alloc(32, 1);
-started = performance.now();
-const anonymizer = await workerAnonymizer({ hashKey });
-const summary = await runIngestion({ models, connection, anonymizer, hashKey }, DEMO_SOURCE_NAME, {
-  batchSize: Number(values['batch-size'] ?? 1000),
-});
-await anonymizer.close();
-const ingestSeconds = (performance.now() - started) / 1000;
+async function rawRead(source: Collection<Document>): Promise<{ docs: number; seconds: number }> {
+  const started = performance.now();
+  let docs = 0;
+  for await (const _ of source.find({}).sort({ created_at: 1, _id: 1 }).batchSize(1000)) docs += 1;
+  return { docs, seconds: (performance.now() - started) / 1000 };
+}
 
-const rawRate = rawRead / rawSeconds;
-const ingestRate = summary.read / ingestSeconds;
-const entities = Object.values(summary.pii.entities).reduce((a, b) => a + (b ?? 0), 0);
-console.log(`source: ${total} raw messages (demo support logs), embedded MongoDB, node ${process.version}`);
-console.log(
-  `raw cursor read        ${rawRead} docs in ${rawSeconds.toFixed(2)}s  = ${Math.round(rawRate)} docs/s  (reference)`,
-);
-console.log(
-  `ingest + anonymize     ${summary.read} docs in ${ingestSeconds.toFixed(2)}s  = ${Math.round(ingestRate)} docs/s  ` +
-    `(${summary.conversations} conversations, ${summary.quarantined} quarantined, ${entities} PII entities replaced)`,
-);
-console.log(`ratio                  ${(ingestRate / rawRate).toFixed(2)}x raw  (target >= 0.50x)`);
+async function ingest(parley: { models: Models }, sourceName: string): Promise<Measured['ingest']> {
+  const started = performance.now();
+  const anonymizer = await workerAnonymizer({ hashKey });
+  const summary = await runIngestion({ ...parley, connection, anonymizer, hashKey }, sourceName, {
+    batchSize,
+    full: true,
+  });
+  await anonymizer.close();
+  return {
+    docs: summary.read,
+    seconds: (performance.now() - started) / 1000,
+    conversations: summary.conversations,
+    quarantined: summary.quarantined,
+    entities: Object.values(summary.pii.entities).reduce((a, b) => a + (b ?? 0), 0),
+  };
+}
+
+async function inProcess(): Promise<Measured> {
+  await seedDemo({ connection, models, dataDir: dataDir.dir, limitPerFile });
+  const source = demoSourceCollection(connection) as unknown as Collection<Document>;
+  const total = await source.countDocuments();
+  return {
+    placement: 'in-process',
+    total,
+    raw: await rawRead(source),
+    ingest: await ingest({ models }, DEMO_SOURCE_NAME),
+  };
+}
+
+async function separate(): Promise<Measured> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/ingest-source.ts', ...(limitPerFile ? ['--limit', String(limitPerFile)] : [])],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  try {
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+    const uri = String(line).trim();
+    const client = await new MongoClient(uri).connect();
+    try {
+      const source = client.db(DEMO_SOURCE_DATABASE).collection(DEMO_SOURCE_COLLECTION);
+      await addSource(models, {
+        name: 'company',
+        kind: 'mongodb',
+        uri,
+        database: DEMO_SOURCE_DATABASE,
+        collectionName: DEMO_SOURCE_COLLECTION,
+        mapping: await loadMapping('demo-support-messages'),
+      });
+      const total = await source.countDocuments();
+      return {
+        placement: 'separate',
+        total,
+        raw: await rawRead(source),
+        ingest: await ingest({ models }, 'company'),
+      };
+    } finally {
+      await client.close();
+    }
+  } finally {
+    child.stdin!.end();
+    await once(child, 'exit');
+  }
+}
+
+const results: Measured[] = [];
+for (const placement of placements)
+  results.push(placement === 'in-process' ? await inProcess() : await separate());
+
+const rows: BenchRow[] = [];
+for (const m of results) {
+  const rawRate = m.raw.docs / m.raw.seconds;
+  const ingestRate = m.ingest.docs / m.ingest.seconds;
+  const where = m.placement === 'in-process' ? 'source in-process' : 'source in its own process';
+  console.log(`${where}: ${m.total} raw messages (demo support logs), node ${process.version}`);
+  console.log(
+    `  raw cursor read        ${m.raw.docs} docs in ${m.raw.seconds.toFixed(2)}s  = ${Math.round(rawRate)} docs/s  (reference)`,
+  );
+  console.log(
+    `  ingest + anonymize     ${m.ingest.docs} docs in ${m.ingest.seconds.toFixed(2)}s  = ${Math.round(ingestRate)} docs/s  ` +
+      `(${m.ingest.conversations} conversations, ${m.ingest.quarantined} quarantined, ${m.ingest.entities} PII entities replaced)`,
+  );
+  console.log(`  ratio                  ${(ingestRate / rawRate).toFixed(2)}x raw  (target >= 0.50x)`);
+  rows.push({
+    ...rateRow(
+      `ingest + anonymize throughput, ${where}`,
+      { label: 'ingest + anonymize', value: ingestRate, unit: 'docs/s' },
+      { label: 'raw cursor read', value: rawRate, unit: 'docs/s' },
+      0.5,
+    ),
+    note:
+      `${m.ingest.docs} docs in ${m.ingest.seconds.toFixed(1)} s against ${m.raw.docs} in ${m.raw.seconds.toFixed(1)} s; ` +
+      `${m.ingest.conversations} conversations, ${m.ingest.quarantined} quarantined, ${m.ingest.entities} PII entities replaced`,
+  });
+}
 console.log(`peak RSS               ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
 await writeReport(values.report, {
   bench: 'bench/ingest.ts',
   title: 'Ingest + anonymize',
   command: reproduceCommand('bench/ingest.ts'),
   setup:
-    `demo support logs (${total} raw messages${limitPerFile ? `, ${limitPerFile} conversations per file` : ''}), ` +
-    `embedded MongoDB in-process, batch size ${Number(values['batch-size'] ?? 1000)}, anonymization on a worker thread`,
-  rows: [
-    {
-      ...rateRow(
-        'ingest + anonymize throughput',
-        { label: 'ingest + anonymize', value: ingestRate, unit: 'docs/s' },
-        { label: 'raw cursor read', value: rawRate, unit: 'docs/s' },
-        0.5,
-      ),
-      note:
-        `${summary.read} docs in ${ingestSeconds.toFixed(1)} s against ${rawRead} in ${rawSeconds.toFixed(1)} s; ` +
-        `${summary.conversations} conversations, ${summary.quarantined} quarantined, ${entities} PII entities replaced`,
-    },
-  ],
+    `demo support logs (${results[0]?.total ?? 0} raw messages${limitPerFile ? `, ${limitPerFile} conversations per file` : ''}); ` +
+    `Parley's database embedded in-process; the source in that same server, or in a MongoDB process of its own; ` +
+    `batch size ${batchSize}, anonymization on a worker thread`,
+  rows,
 });
 
 await connection.close();
