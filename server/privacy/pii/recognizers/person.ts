@@ -242,24 +242,30 @@ const foldAccents = (word: string): string =>
 const TOKENS = Symbol('person-tokens');
 const POS = Symbol('person-pos');
 
+const hasApostrophe = (word: string) => word.includes("'") || word.includes('’');
+
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let previousEnd = 0;
-  for (const match of text.matchAll(TOKEN)) {
-    let word = match[0];
-    if (POSSESSIVE.test(word)) word = word.slice(0, -2);
+  TOKEN.lastIndex = 0;
+  for (let match = TOKEN.exec(text); match !== null; match = TOKEN.exec(text)) {
+    const full = match[0];
+    const apostrophe = hasApostrophe(full);
+    const word = apostrophe && POSSESSIVE.test(full) ? full.slice(0, -2) : full;
     const start = match.index;
+    const lower = word.toLowerCase();
+    const rawLower = word === full ? lower : full.toLowerCase();
     tokens.push({
       start,
       end: start + word.length,
       word,
-      lower: word.toLowerCase(),
+      lower,
       gap: text.slice(previousEnd, start),
-      contraction: /['’]/.test(word),
-      possessive: word.length !== match[0].length,
-      raw: match[0].toLowerCase().replace(/’/g, "'"),
+      contraction: apostrophe && hasApostrophe(word),
+      possessive: word !== full,
+      raw: apostrophe ? rawLower.replace(/’/g, "'") : rawLower,
     });
-    previousEnd = start + match[0].length;
+    previousEnd = start + full.length;
   }
   return tokens;
 }
