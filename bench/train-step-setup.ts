@@ -11,6 +11,7 @@ import { createLoraModel, LoraAdapter } from '../server/ml/lora.js';
 import { loadCheckpoint } from '../server/ml/safetensors.js';
 import { fullTrainable } from '../server/train/full-trainable.js';
 import { loraTrainable } from '../server/train/lora-trainable.js';
+import { sumExampleGradients } from '../server/train/plans.js';
 import type { TrainableModel, TrainExample } from '../server/train/trainer.js';
 
 export type Mode = 'full' | 'lora';
@@ -56,24 +57,10 @@ export async function summedGradients(
   trainable: TrainableModel,
   batch: TrainExample[],
 ): Promise<{ grads: Float32Array[]; lossSum: number }> {
-  let summed: tf.Tensor[] | null = null;
-  let lossSum = 0;
-  for (const example of batch) {
-    const { value, grads } = tf.variableGrads(
-      () => trainable.exampleLoss(example, true),
-      trainable.variables,
-    );
-    lossSum += (await value.data())[0]!;
-    value.dispose();
-    const ordered = trainable.variables.map((v) => grads[v.name]!);
-    if (summed === null) summed = ordered;
-    else {
-      const previous: tf.Tensor[] = summed;
-      summed = previous.map((g, i) => g.add(ordered[i]!));
-      tf.dispose([...previous, ...ordered]);
-    }
-  }
-  const out = await Promise.all((summed ?? []).map(async (g) => (await g.data()) as Float32Array));
+  const { summed, loss } = sumExampleGradients(trainable, batch);
+  const lossSum = loss === null ? 0 : (await loss.data())[0]!;
+  loss?.dispose();
+  const grads = await Promise.all((summed ?? []).map(async (g) => (await g.data()) as Float32Array));
   if (summed) tf.dispose(summed);
-  return { grads: out, lossSum };
+  return { grads, lossSum };
 }

@@ -53,6 +53,35 @@ export interface StepPlan {
 export const targetCount = (example: TrainExample) =>
   targetPositions(example.ids, example.targets).positions.length;
 
+/**
+ * The gradients of the examples' summed losses, in `model.variables` order, and that sum; both
+ * still tensors (null for no examples), so a step reads them back once.
+ */
+export function sumExampleGradients(
+  model: TrainableModel,
+  examples: TrainExample[],
+): { summed: tf.Tensor[] | null; loss: tf.Scalar | null } {
+  let summed: tf.Tensor[] | null = null;
+  let loss: tf.Scalar | null = null;
+  for (const example of examples) {
+    const { value, grads } = tf.variableGrads(() => model.exampleLoss(example, true), model.variables);
+    if (loss === null) loss = value;
+    else {
+      const previous: tf.Scalar = loss;
+      loss = previous.add(value) as tf.Scalar;
+      tf.dispose([previous, value]);
+    }
+    const ordered = model.variables.map((variable) => grads[variable.name]!);
+    if (summed === null) summed = ordered;
+    else {
+      const previous: tf.Tensor[] = summed;
+      summed = previous.map((grad, i) => grad.add(ordered[i]!));
+      tf.dispose([...previous, ...ordered]);
+    }
+  }
+  return { summed, loss };
+}
+
 /** Length-bucketed, seeded batches; `accumulation` batches per step; mean per target token; global-norm clipping. */
 export function ordinaryPlan(
   train: TrainExample[],
@@ -81,24 +110,7 @@ export function ordinaryPlan(
     },
     async gradients(model, examples) {
       const tokens = examples.reduce((n, example) => n + targetCount(example), 0);
-      let summed: tf.Tensor[] | null = null;
-      let loss: tf.Scalar | null = null;
-      for (const example of examples) {
-        const { value, grads } = tf.variableGrads(() => model.exampleLoss(example, true), model.variables);
-        if (loss === null) loss = value;
-        else {
-          const previous: tf.Scalar = loss;
-          loss = previous.add(value) as tf.Scalar;
-          tf.dispose([previous, value]);
-        }
-        const ordered = model.variables.map((variable) => grads[variable.name]!);
-        if (summed === null) summed = ordered;
-        else {
-          const previous: tf.Tensor[] = summed;
-          summed = previous.map((grad, i) => grad.add(ordered[i]!));
-          tf.dispose([...previous, ...ordered]);
-        }
-      }
+      const { summed, loss } = sumExampleGradients(model, examples);
       const lossSum = loss === null ? 0 : (await loss.data())[0]!;
       loss?.dispose();
       const mean = tf.tidy(() =>

@@ -163,40 +163,18 @@ function nativeKernel(backendName: 'wasm' | 'cpu', addon: SgemmAddon): KernelFun
     const { batchA, batchB, batch, m, n, k, outShape } = shapes;
     const strideA = batchA === 1 ? 0 : m * k;
     const strideB = batchB === 1 ? 0 : k * n;
+    const gemm = (aValues: Float32Array, bValues: Float32Array, out: Float32Array) =>
+      addon.gemm(aValues, bValues, out, batch, m, n, k, transposeA, transposeB, strideA, strideB);
     if (backendName === 'wasm') {
       const backend = params.backend as WasmBackend;
       // Allocate first: a malloc may grow the heap, which detaches views taken before it.
       const out = backend.makeOutput(outShape, 'float32');
-      addon.gemm(
-        backend.typedArrayFromHeap(a),
-        backend.typedArrayFromHeap(b),
-        backend.typedArrayFromHeap(out),
-        batch,
-        m,
-        n,
-        k,
-        transposeA,
-        transposeB,
-        strideA,
-        strideB,
-      );
+      gemm(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(out));
       return out;
     }
     const backend = params.backend as CpuBackend;
     const values = new Float32Array(batch * m * n);
-    addon.gemm(
-      backend.data.get(a.dataId).values,
-      backend.data.get(b.dataId).values,
-      values,
-      batch,
-      m,
-      n,
-      k,
-      transposeA,
-      transposeB,
-      strideA,
-      strideB,
-    );
+    gemm(backend.data.get(a.dataId).values, backend.data.get(b.dataId).values, values);
     return backend.makeTensorInfo(outShape, 'float32', values);
   };
 }
