@@ -28,16 +28,19 @@ export const mongodbConnector: Connector = (source, { ownConnection }) => {
         .find(afterWatermark(timestampPath, after))
         .sort(readOrder(timestampPath))
         .batchSize(batchSize);
+      // One server batch at a time, taken whole from the driver's buffer, and the next one asked
+      // for before this one is handed on: the source prepares it while ingestion works.
+      const nextBatch = async (): Promise<SourceDocument[] | null> => {
+        const first = await cursor.next();
+        return first ? [first, ...cursor.readBufferedDocuments(batchSize - 1)] : null;
+      };
+      let pending = nextBatch();
       try {
-        let documents: SourceDocument[] = [];
-        for await (const document of cursor) {
-          documents.push(document);
-          if (documents.length >= batchSize) {
-            yield { documents, rejected: [] };
-            documents = [];
-          }
+        for (let documents = await pending; documents; documents = await pending) {
+          pending = nextBatch();
+          pending.catch(() => undefined); // awaited on the next turn, or dropped with the cursor
+          yield { documents, rejected: [] };
         }
-        if (documents.length > 0) yield { documents, rejected: [] };
       } finally {
         await cursor.close();
       }
