@@ -24,6 +24,21 @@ export function distanceAfter(text: string, index: number, re: RegExp, chars: nu
   return match ? match.index : Number.POSITIVE_INFINITY;
 }
 
+/**
+ * Every match of a global regex in `text`, as `text.matchAll(re)` gives them, without the copy of
+ * the regex that matchAll makes on each call (a third of a recognizer's time on short texts).
+ */
+export function matchesOf(re: RegExp, text: string): RegExpExecArray[] {
+  const matches: RegExpExecArray[] = [];
+  re.lastIndex = 0;
+  for (let match = re.exec(text); match !== null; match = re.exec(text)) {
+    matches.push(match);
+    if (match[0].length === 0) re.lastIndex += 1;
+  }
+  re.lastIndex = 0;
+  return matches;
+}
+
 /** First letter upper case (José, JOhnson, O'Neil) or the whole token upper case. */
 export const isCapitalized = (s: string): boolean => {
   const first = s.charAt(0);

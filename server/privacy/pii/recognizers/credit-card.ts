@@ -1,5 +1,5 @@
 import { luhnValid } from '../checksums.js';
-import { digitsOf, distanceBefore } from '../text.js';
+import { digitsOf, distanceBefore, matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -14,7 +14,7 @@ export const creditCardRecognizer: Recognizer = {
   entities: ['CREDIT_CARD'],
   analyze({ text }) {
     const found: DetectedEntity[] = [];
-    for (const match of text.matchAll(CARD)) {
+    for (const match of matchesOf(CARD, text)) {
       const digits = digitsOf(match[0]);
       if (!ISSUER.test(digits) || !luhnValid(digits)) continue;
       const near = distanceBefore(text, match.index, CONTEXT, 40) < 40;

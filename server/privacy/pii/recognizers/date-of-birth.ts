@@ -1,4 +1,4 @@
-import { distanceBefore } from '../text.js';
+import { distanceBefore, matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -38,7 +38,7 @@ export const dateOfBirthRecognizer: Recognizer = {
     const askedDob = asked.includes('dob');
     const found: DetectedEntity[] = [];
     DATES.forEach((pattern, index) => {
-      for (const match of text.matchAll(pattern)) {
+      for (const match of matchesOf(pattern, text)) {
         if (!plausible(match, index)) continue;
         const near = distanceBefore(text, match.index, CUE, 50) < 50;
         if (!near && !askedDob) continue;

@@ -1,3 +1,4 @@
+import { matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -10,7 +11,7 @@ export const emailRecognizer: Recognizer = {
   analyze({ text }) {
     if (!text.includes('@')) return [];
     const found: DetectedEntity[] = [];
-    for (const match of text.matchAll(EMAIL)) {
+    for (const match of matchesOf(EMAIL, text)) {
       const local = match[0].slice(0, match[0].indexOf('@'));
       if (local.startsWith('.') || local.endsWith('.') || local.includes('..')) continue;
       found.push({

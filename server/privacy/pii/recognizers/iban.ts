@@ -1,4 +1,5 @@
 import { IBAN_LENGTHS, ibanValid } from '../checksums.js';
+import { matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -10,7 +11,7 @@ export const ibanRecognizer: Recognizer = {
   entities: ['IBAN_CODE'],
   analyze({ text }) {
     const found: DetectedEntity[] = [];
-    for (const match of text.matchAll(IBAN)) {
+    for (const match of matchesOf(IBAN, text)) {
       const length = IBAN_LENGTHS[match[1]!];
       if (length === undefined) continue;
       // The pattern may run into following words: take exactly the country's length.

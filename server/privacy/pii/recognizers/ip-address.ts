@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import { distanceBefore } from '../text.js';
+import { distanceBefore, matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -17,7 +17,7 @@ export const ipAddressRecognizer: Recognizer = {
   analyze({ text }) {
     const found: DetectedEntity[] = [];
     if (text.includes('.')) {
-      for (const match of text.matchAll(IPV4)) {
+      for (const match of matchesOf(IPV4, text)) {
         const near = distanceBefore(text, match.index, CONTEXT, 30) < 30;
         const end = match.index + match[0].length;
         found.push({
@@ -30,7 +30,7 @@ export const ipAddressRecognizer: Recognizer = {
       }
     }
     if (text.includes(':')) {
-      for (const match of text.matchAll(IPV6)) {
+      for (const match of matchesOf(IPV6, text)) {
         let value = match[0];
         if (value.endsWith(':') && !value.endsWith('::')) value = value.slice(0, -1); // "fe80::1:" at a colon
         const zone = value.indexOf('%');

@@ -4,7 +4,7 @@
  * both read the same candidates and the nearest cue decides.
  */
 import type { Ask } from '../context.js';
-import { distanceAfter, distanceBefore } from '../text.js';
+import { distanceAfter, distanceBefore, matchesOf } from '../text.js';
 import { type AnalysisInput, memoized } from './recognizer.js';
 
 export interface ContextNumber {
@@ -44,7 +44,7 @@ export function contextNumbers(input: AnalysisInput): ContextNumber[] {
     const { text } = input;
     const found: ContextNumber[] = [];
     if (!/\d{3}/.test(text)) return found;
-    for (const match of text.matchAll(NUMBER)) {
+    for (const match of matchesOf(NUMBER, text)) {
       const end = match.index + match[0].length;
       if (UNIT_AFTER.test(text.slice(end, end + 12))) continue;
       const digits = match[0].replace(/\D/g, '').length;

@@ -1,4 +1,5 @@
 import { COMMON_WORDS } from '../lexicon/common-words.js';
+import { matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -24,7 +25,7 @@ export const passwordRecognizer: Recognizer = {
   entities: ['PASSWORD'],
   analyze({ text, asked }) {
     const found: DetectedEntity[] = [];
-    for (const match of text.matchAll(CUE)) {
+    for (const match of matchesOf(CUE, text)) {
       const value = trimTrailing(match[1]!);
       if (!looksLikePassword(value)) continue;
       const start = match.index + match[0].length - match[1]!.length;

@@ -1,4 +1,4 @@
-import { digitsOf, distanceBefore } from '../text.js';
+import { digitsOf, distanceBefore, matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -17,7 +17,7 @@ export const phoneRecognizer: Recognizer = {
   entities: ['PHONE_NUMBER'],
   analyze({ text, asked }) {
     const found: DetectedEntity[] = [];
-    for (const match of text.matchAll(CANDIDATE)) {
+    for (const match of matchesOf(CANDIDATE, text)) {
       const value = match[0];
       const digits = digitsOf(value);
       if (digits.length < 7 || digits.length > 15 + (value.startsWith('00') ? 2 : 0)) continue;

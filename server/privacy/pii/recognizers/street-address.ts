@@ -1,4 +1,4 @@
-import { distanceBefore } from '../text.js';
+import { distanceBefore, matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -45,10 +45,10 @@ export const streetAddressRecognizer: Recognizer = {
       });
     };
     if (/\d/.test(text)) {
-      for (const match of text.matchAll(US_STYLE)) push(match.index, match[0], 0.75);
-      for (const match of text.matchAll(GERMAN_STYLE)) push(match.index, match[0], 0.7);
-      for (const match of text.matchAll(FRENCH_STYLE)) push(match.index, match[0], 0.7);
-      for (const match of text.matchAll(LOWERCASE))
+      for (const match of matchesOf(US_STYLE, text)) push(match.index, match[0], 0.75);
+      for (const match of matchesOf(GERMAN_STYLE, text)) push(match.index, match[0], 0.7);
+      for (const match of matchesOf(FRENCH_STYLE, text)) push(match.index, match[0], 0.7);
+      for (const match of matchesOf(LOWERCASE, text))
         if (asked.includes('address') || distanceBefore(text, match.index, CUE, 40) < 40)
           push(match.index, match[0], 0.65);
     }

@@ -1,4 +1,4 @@
-import { distanceBefore } from '../text.js';
+import { distanceBefore, matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
@@ -11,7 +11,7 @@ export const usSsnRecognizer: Recognizer = {
   entities: ['US_SSN'],
   analyze({ text }) {
     const found: DetectedEntity[] = [];
-    for (const match of text.matchAll(SSN)) {
+    for (const match of matchesOf(SSN, text)) {
       const separator = match[1];
       const near = distanceBefore(text, match.index, CONTEXT, 40) < 40;
       // Dashed xxx-xx-xxxx is the SSN's own format; spaced or bare 9 digits need the context.
