@@ -99,24 +99,30 @@ export function roleTable(mapping: Mapping): Map<string, Role> {
   return table;
 }
 
-/** The metadata a mapping keeps from one document, or null. */
-export function pickMeta(
-  document: unknown,
+/** Picks the metadata a mapping keeps from one document, or null; built once per mapping. */
+export function metaPicker(
   meta: string | Record<string, string> | undefined,
-): Record<string, unknown> | null {
-  if (meta === undefined) return null;
+): (document: unknown) => Record<string, unknown> | null {
+  if (meta === undefined) return () => null;
   if (typeof meta === 'string') {
-    const value = valueAt(document, meta);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
-      ? (value as Record<string, unknown>)
-      : null;
+    return (document) => {
+      const value = valueAt(document, meta);
+      return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
+        ? (value as Record<string, unknown>)
+        : null;
+    };
   }
-  const picked: Record<string, unknown> = {};
-  for (const [name, path] of Object.entries(meta)) {
-    const value = valueAt(document, path);
-    if (value !== undefined) picked[name] = value;
-  }
-  return Object.keys(picked).length > 0 ? picked : null;
+  const fields = Object.entries(meta);
+  return (document) => {
+    let picked: Record<string, unknown> | null = null;
+    for (const [name, path] of fields) {
+      const value = valueAt(document, path);
+      if (value === undefined) continue;
+      picked ??= {};
+      picked[name] = value;
+    }
+    return picked;
+  };
 }
 
 const pathSegments = new Map<string, string[]>();

@@ -6,7 +6,7 @@ import {
   type ConversationPerDocumentMapping,
   type Mapping,
   type MessagePerDocumentMapping,
-  pickMeta,
+  metaPicker,
   type Role,
   roleTable,
   valueAt,
@@ -110,6 +110,7 @@ function messagePerDocument(
 ): (doc: Record<string, unknown>) => Normalized {
   const roles = roleTable(mapping);
   const f = mapping.fields;
+  const pickMeta = metaPicker(f.meta);
   const labels = {
     conversationId: label(f.conversationId, 'conversation id'),
     messageId: label(f.messageId, 'message id'),
@@ -137,7 +138,7 @@ function messagePerDocument(
           ts: ts.value,
           channel: f.channel ? optionalString(valueAt(doc, f.channel)) : null,
           customerId: f.customerId ? optionalString(valueAt(doc, f.customerId)) : null,
-          meta: pickMeta(doc, f.meta),
+          meta: pickMeta(doc),
         },
       ],
       quarantined: [],
@@ -151,6 +152,7 @@ function conversationPerDocument(
   const roles = roleTable(mapping);
   const f = mapping.fields;
   const m = mapping.message;
+  const pickMeta = metaPicker(f.meta);
   return (doc) => {
     const whole = (reason: string): Normalized => ({
       messages: [],
@@ -172,7 +174,7 @@ function conversationPerDocument(
       conversationKey: conversation.value,
       channel: f.channel ? optionalString(valueAt(doc, f.channel)) : null,
       customerId: f.customerId ? optionalString(valueAt(doc, f.customerId)) : null,
-      meta: pickMeta(doc, f.meta),
+      meta: pickMeta(doc),
     };
     const result: Normalized = { messages: [], quarantined: [] };
     list.forEach((item: unknown, index) => {

@@ -5,8 +5,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { AnyBulkWriteOperation, Collection, ObjectId } from 'mongodb';
-import { deterministicId } from '../db/ids.js';
+import { type AnyBulkWriteOperation, type Collection, ObjectId } from 'mongodb';
+import { deterministicHex, deterministicId } from '../db/ids.js';
 import { insertNew } from '../db/insert-new.js';
 import type { Models } from '../db/models/index.js';
 import type { PiiReport, PseudonymState } from '../privacy/pii/index.js';
@@ -33,8 +33,9 @@ export interface WriterContext {
 export const conversationIdFor = (sourceId: ObjectId, conversationKey: string) =>
   deterministicId('conversation', sourceId.toHexString(), conversationKey);
 
-export const messageIdFor = (sourceId: ObjectId, conversationKey: string, messageKey: string) =>
-  deterministicId('message', sourceId.toHexString(), conversationKey, messageKey);
+/** Message ids as hex strings: a batch is checked against the stored ids before any is built. */
+export const messageHexFor = (sourceHex: string, conversationKey: string, messageKey: string) =>
+  deterministicHex('message', sourceHex, conversationKey, messageKey);
 
 const quarantineIdFor = (sourceId: ObjectId, entry: QuarantineEntry) =>
   deterministicId('quarantine', sourceId.toHexString(), String(entry.sourceDocumentId), entry.path ?? '');
@@ -148,7 +149,7 @@ export class BatchWriter {
   }
 
   async prepare(messages: NormalizedMessage[], quarantined: QuarantineEntry[]): Promise<PreparedBatch> {
-    const { sourceId } = this.context;
+    const sourceHex = this.context.sourceId.toHexString();
     const groups = groupByConversation(messages);
     const storedStates = await this.lookUp([...groups.keys()]);
     const prepared: PreparedBatch = { jobs: [], entries: [], quarantined };
@@ -158,12 +159,11 @@ export class BatchWriter {
       const fresh: NormalizedMessage[] = [];
       const ids: ObjectId[] = [];
       for (const message of group) {
-        const id = messageIdFor(sourceId, key, message.messageKey);
-        const hex = id.toHexString();
+        const hex = messageHexFor(sourceHex, key, message.messageKey);
         if (seen.has(hex)) continue;
         seen.add(hex);
         fresh.push(message);
-        ids.push(id);
+        ids.push(ObjectId.createFromHexString(hex));
       }
       if (fresh.length === 0) continue;
       this.known.set(key, seen);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deterministicId } from '../../../../server/db/ids.js';
+import { deterministicHex, deterministicId } from '../../../../server/db/ids.js';
 
 describe('deterministicId', () => {
   it('returns the same ObjectId for the same namespace and parts', () => {
@@ -35,6 +35,7 @@ describe('deterministicId', () => {
   ])('derives %j as %s, as every earlier version did', (input, hex) => {
     const [namespace, ...parts] = input as [string, ...(string | number)[]];
     expect(deterministicId(namespace, ...parts).toHexString()).toBe(hex);
+    expect(deterministicHex(namespace, ...parts)).toBe(hex);
   });
 
   it('produces a valid 24-hex ObjectId', () => {
