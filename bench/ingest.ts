@@ -6,10 +6,13 @@
  *   - in-process: the source in that same embedded server (the demo's own set-up);
  *   - separate: the source in a MongoDB process of its own, as a company's support logs are.
  *
- *   npx tsx bench/ingest.ts [--source in-process|separate|both] [--limit N] [--batch-size B] [--report FILE]
+ *   npx tsx bench/ingest.ts [--source in-process|separate|both] [--repeat R] [--limit N]
+ *     [--batch-size B] [--report FILE]
  *
- * N conversations per file (default: all), B docs per batch (1000); --report FILE also writes the
- * figures as a BenchReport (bench/report.ts) for `npm run bench`.
+ * Each placement is measured R times (default 3), each time in a fresh process, and reported by
+ * its median run, with the range of the R ratios: one run on a shared 2-core machine moves by
+ * ±0.03x. N conversations per file (default: all), B docs per batch (1000); --report FILE also
+ * writes the figures as a BenchReport (bench/report.ts) for `npm run bench`.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -39,6 +42,7 @@ import { type BenchReport, type BenchRow, rateRow, reproduceCommand, writeReport
 const { values } = parseArgs({
   options: {
     source: { type: 'string', default: 'both' },
+    repeat: { type: 'string', default: '3' },
     limit: { type: 'string' },
     'batch-size': { type: 'string' },
     report: { type: 'string' },
@@ -46,30 +50,66 @@ const { values } = parseArgs({
 });
 if (!['in-process', 'separate', 'both'].includes(values.source!))
   throw new Error(`--source: expected in-process, separate or both, got ${values.source}`);
-if (values.source === 'both') {
-  // Each placement in a fresh process: the second would otherwise run on the first one's heap.
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: expected a whole number >= 1`);
+
+/** One measurement of one placement, in a fresh process: a second would run on the first one's heap. */
+async function measureInChild(placement: string): Promise<BenchReport> {
+  const file = path.join(tmpdir(), `parley-bench-ingest-${placement}-${process.pid}.json`);
+  const own = ['--source', '--report', '--repeat'];
+  const passed = process.argv
+    .slice(2)
+    .filter(
+      (arg, i, all) =>
+        !own.includes(arg) && !own.includes(all[i - 1] ?? '') && !/^--(source|report|repeat)=/.test(arg),
+    );
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/ingest.ts',
+      ...passed,
+      '--source',
+      placement,
+      '--repeat',
+      '1',
+      '--report',
+      file,
+    ],
+    { stdio: 'inherit' },
+  );
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`bench/ingest.ts --source ${placement} exited with code ${code}`);
+  const report = JSON.parse(await readFile(file, 'utf8')) as BenchReport;
+  await rm(file, { force: true });
+  return report;
+}
+
+if (values.source === 'both' || repeat > 1) {
   const rows: BenchRow[] = [];
   let setup = '';
-  for (const placement of ['in-process', 'separate']) {
-    const file = path.join(tmpdir(), `parley-bench-ingest-${placement}-${process.pid}.json`);
-    const own = ['--source', '--report'];
-    const passed = process.argv
-      .slice(2)
-      .filter(
-        (arg, i, all) =>
-          !own.includes(arg) && !own.includes(all[i - 1] ?? '') && !/^--(source|report)=/.test(arg),
-      );
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'bench/ingest.ts', ...passed, '--source', placement, '--report', file],
-      { stdio: 'inherit' },
+  for (const placement of values.source === 'both' ? ['in-process', 'separate'] : [values.source!]) {
+    const runs: BenchRow[] = [];
+    for (let run = 0; run < repeat; run += 1) {
+      const report = await measureInChild(placement);
+      runs.push(report.rows[0]!);
+      setup = report.setup;
+    }
+    const ratios = runs.map((row) => row.ratio!.value).sort((a, b) => a - b);
+    const median = runs.find((row) => row.ratio!.value === ratios[Math.floor((repeat - 1) / 2)])!;
+    const range = `${ratios[0]!.toFixed(2)}–${ratios[repeat - 1]!.toFixed(2)}x`;
+    console.log(
+      `${placement}: median of ${repeat} runs ${median.ratio!.value.toFixed(2)}x raw (runs: ${range})`,
     );
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`bench/ingest.ts --source ${placement} exited with code ${code}`);
-    const report = JSON.parse(await readFile(file, 'utf8')) as BenchReport;
-    await rm(file, { force: true });
-    rows.push(...report.rows);
-    setup = report.setup;
+    rows.push(
+      repeat === 1
+        ? median
+        : {
+            ...median,
+            note: `median of ${repeat} runs, each in a fresh process (ratios ${range}); ${median.note}`,
+          },
+    );
   }
   await writeReport(values.report, {
     bench: 'bench/ingest.ts',
