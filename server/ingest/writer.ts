@@ -161,9 +161,11 @@ export class BatchWriter {
       for (const message of group) {
         const hex = messageHexFor(sourceHex, key, message.messageKey);
         if (seen.has(hex)) continue;
-        seen.add(hex);
+        const id = ObjectId.createFromHexString(hex);
+        // The id's own hex string, not `hex`: that is a slice that would keep its whole digest alive.
+        seen.add(id.toHexString());
         fresh.push(message);
-        ids.push(ObjectId.createFromHexString(hex));
+        ids.push(id);
       }
       if (fresh.length === 0) continue;
       this.known.set(key, seen);
