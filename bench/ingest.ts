@@ -96,9 +96,9 @@ if (values.source === 'both' || repeat > 1) {
       runs.push(report.rows[0]!);
       setup = report.setup;
     }
-    const ratios = runs.map((row) => row.ratio!.value).sort((a, b) => a - b);
-    const median = runs.find((row) => row.ratio!.value === ratios[Math.floor((repeat - 1) / 2)])!;
-    const range = `${ratios[0]!.toFixed(2)}–${ratios[repeat - 1]!.toFixed(2)}x`;
+    runs.sort((a, b) => a.ratio!.value - b.ratio!.value);
+    const median = runs[Math.floor((repeat - 1) / 2)]!;
+    const range = `${runs[0]!.ratio!.value.toFixed(2)}–${runs[repeat - 1]!.ratio!.value.toFixed(2)}x`;
     console.log(
       `${placement}: median of ${repeat} runs ${median.ratio!.value.toFixed(2)}x raw (runs: ${range})`,
     );
@@ -120,7 +120,6 @@ if (values.source === 'both' || repeat > 1) {
   });
   process.exit(0);
 }
-const placements = [values.source!];
 const limitPerFile = values.limit ? Number(values.limit) : undefined;
 const batchSize = Number(values['batch-size'] ?? 1000);
 const hashKey = Buffer.alloc(32, 1);
@@ -210,46 +209,40 @@ async function separate(): Promise<Measured> {
   }
 }
 
-const results: Measured[] = [];
-for (const placement of placements)
-  results.push(placement === 'in-process' ? await inProcess() : await separate());
-
-const rows: BenchRow[] = [];
-for (const m of results) {
-  const rawRate = m.raw.docs / m.raw.seconds;
-  const ingestRate = m.ingest.docs / m.ingest.seconds;
-  const where = m.placement === 'in-process' ? 'source in-process' : 'source in its own process';
-  console.log(`${where}: ${m.total} raw messages (demo support logs), node ${process.version}`);
-  console.log(
-    `  raw cursor read        ${m.raw.docs} docs in ${m.raw.seconds.toFixed(2)}s  = ${Math.round(rawRate)} docs/s  (reference)`,
-  );
-  console.log(
-    `  ingest + anonymize     ${m.ingest.docs} docs in ${m.ingest.seconds.toFixed(2)}s  = ${Math.round(ingestRate)} docs/s  ` +
-      `(${m.ingest.conversations} conversations, ${m.ingest.quarantined} quarantined, ${m.ingest.entities} PII entities replaced)`,
-  );
-  console.log(`  ratio                  ${(ingestRate / rawRate).toFixed(2)}x raw  (target >= 0.50x)`);
-  rows.push({
-    ...rateRow(
-      `ingest + anonymize throughput, ${where}`,
-      { label: 'ingest + anonymize', value: ingestRate, unit: 'docs/s' },
-      { label: 'raw cursor read', value: rawRate, unit: 'docs/s' },
-      0.5,
-    ),
-    note:
-      `${m.ingest.docs} docs in ${m.ingest.seconds.toFixed(1)} s against ${m.raw.docs} in ${m.raw.seconds.toFixed(1)} s; ` +
-      `${m.ingest.conversations} conversations, ${m.ingest.quarantined} quarantined, ${m.ingest.entities} PII entities replaced`,
-  });
-}
+const m = values.source === 'in-process' ? await inProcess() : await separate();
+const rawRate = m.raw.docs / m.raw.seconds;
+const ingestRate = m.ingest.docs / m.ingest.seconds;
+const where = m.placement === 'in-process' ? 'source in-process' : 'source in its own process';
+console.log(`${where}: ${m.total} raw messages (demo support logs), node ${process.version}`);
+console.log(
+  `  raw cursor read        ${m.raw.docs} docs in ${m.raw.seconds.toFixed(2)}s  = ${Math.round(rawRate)} docs/s  (reference)`,
+);
+console.log(
+  `  ingest + anonymize     ${m.ingest.docs} docs in ${m.ingest.seconds.toFixed(2)}s  = ${Math.round(ingestRate)} docs/s  ` +
+    `(${m.ingest.conversations} conversations, ${m.ingest.quarantined} quarantined, ${m.ingest.entities} PII entities replaced)`,
+);
+console.log(`  ratio                  ${(ingestRate / rawRate).toFixed(2)}x raw  (target >= 0.50x)`);
+const row: BenchRow = {
+  ...rateRow(
+    `ingest + anonymize throughput, ${where}`,
+    { label: 'ingest + anonymize', value: ingestRate, unit: 'docs/s' },
+    { label: 'raw cursor read', value: rawRate, unit: 'docs/s' },
+    0.5,
+  ),
+  note:
+    `${m.ingest.docs} docs in ${m.ingest.seconds.toFixed(1)} s against ${m.raw.docs} in ${m.raw.seconds.toFixed(1)} s; ` +
+    `${m.ingest.conversations} conversations, ${m.ingest.quarantined} quarantined, ${m.ingest.entities} PII entities replaced`,
+};
 console.log(`peak RSS               ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
 await writeReport(values.report, {
   bench: 'bench/ingest.ts',
   title: 'Ingest + anonymize',
   command: reproduceCommand('bench/ingest.ts'),
   setup:
-    `demo support logs (${results[0]?.total ?? 0} raw messages${limitPerFile ? `, ${limitPerFile} conversations per file` : ''}); ` +
+    `demo support logs (${m.total} raw messages${limitPerFile ? `, ${limitPerFile} conversations per file` : ''}); ` +
     `Parley's database embedded in-process; the source in that same server, or in a MongoDB process of its own; ` +
     `batch size ${batchSize}, anonymization on a worker thread`,
-  rows,
+  rows: [row],
 });
 
 await connection.close();

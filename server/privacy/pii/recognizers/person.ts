@@ -13,7 +13,7 @@
 import { COMMON_WORDS } from '../lexicon/common-words.js';
 import { AMBIGUOUS_NAMES, FIRST_NAMES } from '../lexicon/first-names.js';
 import { type PosToken, posAt, posTags } from '../nlp.js';
-import { isCapitalized } from '../text.js';
+import { isCapitalized, matchesOf } from '../text.js';
 import type { DetectedEntity } from '../types.js';
 import { type AnalysisInput, memoized, type Recognizer } from './recognizer.js';
 
@@ -247,8 +247,7 @@ const hasApostrophe = (word: string) => word.includes("'") || word.includes('’
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let previousEnd = 0;
-  TOKEN.lastIndex = 0;
-  for (let match = TOKEN.exec(text); match !== null; match = TOKEN.exec(text)) {
+  for (const match of matchesOf(TOKEN, text)) {
     const full = match[0];
     const apostrophe = hasApostrophe(full);
     const word = apostrophe && POSSESSIVE.test(full) ? full.slice(0, -2) : full;
