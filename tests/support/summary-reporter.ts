@@ -4,7 +4,7 @@ import type { Reporter, TestModule } from 'vitest/node';
 /**
  * Adds one plain closing line, "vitest: N passed, N failed, N skipped", that any CI can read.
  * Tests that never ran (their worker process died first: vitest then says only "Worker exited
- * unexpectedly") are counted with the skipped ones, and their files are named on a line above.
+ * unexpectedly") count as failed, not skipped, and their files are named on a line above.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -14,7 +14,7 @@ export default class SummaryReporter implements Reporter {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') counts.passed += 1;
-        else if (state === 'failed') counts.failed += 1;
+        else if (state === 'failed' || state === 'pending') counts.failed += 1;
         else counts.skipped += 1;
         if (state === 'pending') {
           const file = path.relative(process.cwd(), module.moduleId);
